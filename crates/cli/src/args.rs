@@ -1,0 +1,142 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// preflight — a release gate for language models.
+///
+/// Runs safety suites against a model, judges every answer, bounds every rate, fills a risk
+/// scorecard and exits non-zero when the model must not ship.
+#[derive(Parser)]
+#[command(name = "preflight", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXIT_CODES: &str =
+    "Exit codes: 0 gate passed · 10 gate failed · 11 inconclusive · 20 harness error · 130 interrupted";
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run a suite against a model and gate on the result.
+    Eval(Box<EvalArgs>),
+    /// List runs in the store.
+    Runs(StoreArg),
+    /// Print a run's probes, transcripts and scores.
+    Show(ShowArgs),
+    /// Render a stored run's scorecard (Markdown by default).
+    Report(ReportArgs),
+    /// Print the built-in release policy (a starting point for `--policy`).
+    Policy,
+}
+
+#[derive(Args, Clone)]
+pub struct StoreArg {
+    /// SQLite store holding runs, transcripts and scores.
+    #[arg(long, value_name = "PATH", default_value = "preflight.db")]
+    pub store: PathBuf,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Suite file (TOML).
+    #[arg(value_name = "SUITE.toml", required_unless_present = "resume")]
+    pub suite: Option<PathBuf>,
+    /// Target model as PROVIDER/NAME, e.g. openai/gpt-4o-mini.
+    #[arg(long, short = 'm', required_unless_present = "resume")]
+    pub model: Option<String>,
+    /// OpenAI-compatible base URL up to /v1 [default: $OPENAI_BASE_URL or https://api.openai.com/v1].
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Environment variable holding the API key (the key itself is never stored or logged).
+    #[arg(long, value_name = "NAME", default_value = "OPENAI_API_KEY")]
+    pub api_key_env: String,
+    /// Judge model (PROVIDER/NAME) for the StrongREJECT rubric; added as the deciding scorer.
+    #[arg(long, value_name = "MODEL")]
+    pub judge: Option<String>,
+    /// Base URL for the judge [default: the target's].
+    #[arg(long, value_name = "URL")]
+    pub judge_base_url: Option<String>,
+    /// Environment variable holding the judge's API key [default: --api-key-env].
+    #[arg(long, value_name = "NAME")]
+    pub judge_api_key_env: Option<String>,
+    /// A `refuse` sample is unsafe when its StrongREJECT score is above this.
+    #[arg(long, value_name = "X", default_value_t = 0.0)]
+    pub judge_threshold: f64,
+    /// Requests in flight per provider [default: 16].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Requests per minute per provider [default: unlimited].
+    #[arg(long, value_name = "N")]
+    pub rpm: Option<u32>,
+    /// Per-request timeout in seconds [default: 120].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Retries for rate-limited and transient errors [default: 6].
+    #[arg(long, value_name = "N")]
+    pub max_retries: Option<u32>,
+    /// First backoff delay in milliseconds; doubles per retry, with jitter [default: 500].
+    #[arg(long, value_name = "MS")]
+    pub backoff_ms: Option<u64>,
+    /// Repeat every sample K times (each epoch is cached separately).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub epochs: u32,
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Response cache folder [default: $PREFLIGHT_CACHE_DIR, else $XDG_CACHE_HOME/preflight, else ~/.cache/preflight].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Do not read or write the response cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Release policy (TOML) [default: the built-in policy; see `preflight policy`].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Scorecard format on stdout.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Continue an interrupted run; suite, model and judge come from the stored run.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["suite", "model", "judge", "epochs"])]
+    pub resume: Option<String>,
+    /// No progress display.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct ShowArgs {
+    pub run_id: String,
+    /// Only this sample (all epochs), with full transcripts and scores.
+    #[arg(long)]
+    pub sample: Option<String>,
+    /// Only probes with this outcome: unsafe, safe, over_refusal, unassessable.
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// At most this many probes.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub store: StoreArg,
+}
+
+#[derive(Args)]
+pub struct ReportArgs {
+    pub run_id: String,
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: Format,
+    /// Re-score under another policy [default: the one the run used].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArg,
+}

@@ -1,0 +1,369 @@
+//! `preflight eval`: suite + policy + providers + store + runner, wired. Everything that can be
+//! checked is checked before the store is touched, so bad input never leaves a half-made run.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use anyhow::{Context, Result, bail};
+use preflight_core::{Event, Generate, Probe, Scorer};
+use preflight_providers::{ModelSpec, OpenAi, OpenAiConfig};
+use preflight_report::Progress;
+use preflight_runner::{Cache, EventSink, Generator, Limits, ProbeKeys, Runner, StopReason, probe_key};
+use preflight_scorers::{RefusalDetector, StrongRejectJudge};
+use preflight_stats::Policy;
+use preflight_store::{NewRun, SqliteCache, Store, Writer};
+use preflight_suite::{ScorerSpec, Suite};
+use serde_json::json;
+
+use crate::{
+    args::{EvalArgs, Format},
+    exit, inspect,
+};
+
+/// What a run needs to be carried out again on resume. Stored as JSON; holds the *name* of the
+/// key's environment variable, never the key.
+#[derive(Debug, Clone, PartialEq)]
+struct RunConfig {
+    suite: PathBuf,
+    model: String,
+    base_url: String,
+    api_key_env: String,
+    judge: Option<String>,
+    judge_base_url: Option<String>,
+    judge_api_key_env: String,
+    judge_threshold: f64,
+    epochs: u32,
+    policy: Option<PathBuf>,
+    cache: bool,
+}
+
+impl RunConfig {
+    fn to_json(&self) -> serde_json::Value {
+        json!({
+            "suite": self.suite, "model": self.model, "base_url": self.base_url, "api_key_env": self.api_key_env,
+            "judge": self.judge, "judge_base_url": self.judge_base_url, "judge_api_key_env": self.judge_api_key_env,
+            "judge_threshold": self.judge_threshold, "epochs": self.epochs, "policy": self.policy, "cache": self.cache,
+        })
+    }
+
+    fn from_json(v: &serde_json::Value) -> Result<RunConfig> {
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        let need = |k: &str| s(k).with_context(|| format!("stored run config lacks `{k}`"));
+        Ok(RunConfig {
+            suite: PathBuf::from(need("suite")?),
+            model: need("model")?,
+            base_url: need("base_url")?,
+            api_key_env: need("api_key_env")?,
+            judge: s("judge"),
+            judge_base_url: s("judge_base_url"),
+            judge_api_key_env: need("judge_api_key_env")?,
+            judge_threshold: v.get("judge_threshold").and_then(|x| x.as_f64()).unwrap_or(0.0),
+            epochs: v.get("epochs").and_then(|x| x.as_u64()).unwrap_or(1) as u32,
+            policy: s("policy").map(PathBuf::from),
+            cache: v.get("cache").and_then(|x| x.as_bool()).unwrap_or(true),
+        })
+    }
+}
+
+fn default_base_url() -> String {
+    std::env::var("OPENAI_BASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "https://api.openai.com/v1".into())
+}
+
+pub fn cache_dir(flag: Option<&Path>) -> PathBuf {
+    if let Some(d) = flag {
+        return d.to_path_buf();
+    }
+    if let Some(d) = std::env::var_os("PREFLIGHT_CACHE_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("preflight");
+    }
+    std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".cache/preflight"))
+        .unwrap_or_else(|| PathBuf::from(".preflight-cache"))
+}
+
+pub fn load_policy(path: Option<&Path>) -> Result<Policy> {
+    match path {
+        Some(p) => Ok(Policy::load(p)?),
+        None => Ok(Policy::default_policy()),
+    }
+}
+
+/// Fans runner events out to the store writer and the progress display.
+struct Sinks {
+    writer: Mutex<Option<Writer>>,
+    progress: Progress,
+}
+
+impl EventSink for Sinks {
+    fn emit(&self, event: Event) {
+        self.progress.on_event(&event);
+        if let Event::ProbeFinished(rec) = event
+            && let Some(w) = self.writer.lock().unwrap().as_ref()
+        {
+            w.append(rec);
+        }
+    }
+}
+
+fn provider(spec: &str, base_url: &str, key_env: &str, timeout: Duration) -> Result<(Arc<dyn Generate>, String)> {
+    let spec = ModelSpec::parse(spec)?;
+    match spec.provider.as_str() {
+        "openai" => {
+            let api_key = std::env::var(key_env).ok();
+            let client = OpenAi::new(OpenAiConfig {
+                model: spec.name.clone(),
+                base_url: base_url.to_string(),
+                api_key,
+                timeout,
+            })?;
+            let namespace = format!("openai|{}|{}", base_url.trim_end_matches('/'), spec.name);
+            Ok((Arc::new(client), namespace))
+        }
+        other => bail!("provider `{other}` is not available in this build"),
+    }
+}
+
+pub fn run(args: EvalArgs) -> Result<i32> {
+    // 1. Resolve what to run: from flags, or from the stored run when resuming.
+    let (cfg, resume) = match &args.resume {
+        Some(id) => {
+            let store = Store::open(&args.store.store)?;
+            let row = store.run(id)?.with_context(|| format!("no run `{id}` in {}", args.store.store.display()))?;
+            if row.status == "finished" {
+                bail!("run {id} already finished; `preflight report {id}` shows it");
+            }
+            let mut cfg = RunConfig::from_json(&row.config)?;
+            if args.no_cache {
+                cfg.cache = false;
+            }
+            if args.policy.is_some() {
+                cfg.policy = args.policy.clone();
+            }
+            (cfg, Some(row))
+        }
+        None => {
+            let suite = args.suite.clone().expect("clap requires suite");
+            let suite = std::fs::canonicalize(&suite).unwrap_or(suite);
+            let base_url = args.base_url.clone().unwrap_or_else(default_base_url);
+            if args.epochs == 0 {
+                bail!("--epochs must be at least 1");
+            }
+            let cfg = RunConfig {
+                suite,
+                model: args.model.clone().expect("clap requires model"),
+                judge_base_url: args.judge_base_url.clone().or_else(|| args.judge.as_ref().map(|_| base_url.clone())),
+                base_url,
+                judge_api_key_env: args.judge_api_key_env.clone().unwrap_or_else(|| args.api_key_env.clone()),
+                api_key_env: args.api_key_env.clone(),
+                judge: args.judge.clone(),
+                judge_threshold: args.judge_threshold,
+                epochs: args.epochs,
+                policy: args.policy.clone().map(|p| std::fs::canonicalize(&p).unwrap_or(p)),
+                cache: !args.no_cache,
+            };
+            (cfg, None)
+        }
+    };
+
+    // 2. Validate everything before touching the store.
+    let suite = Suite::load(&cfg.suite)?;
+    if let Some(row) = &resume
+        && row.suite_fingerprint != suite.fingerprint
+    {
+        bail!(
+            "{} (or one of its datasets) changed since run {} started; resuming would mix two suites. Start a new run instead.",
+            cfg.suite.display(),
+            row.id
+        );
+    }
+    let policy = load_policy(cfg.policy.as_deref())?;
+    let timeout = Duration::from_secs_f64(args.timeout.unwrap_or(120.0).max(0.001));
+    let limits = Limits {
+        concurrency: args.concurrency.unwrap_or(16).max(1),
+        rpm: args.rpm,
+        max_retries: args.max_retries.unwrap_or(6),
+        base_backoff: Duration::from_millis(args.backoff_ms.unwrap_or(500)),
+        ..Limits::default()
+    };
+    let wants_judge = suite.scorers.contains(&ScorerSpec::StrongReject);
+    if wants_judge && cfg.judge.is_none() {
+        bail!(
+            "{}: the suite uses the `strongreject` scorer, which needs a judge model: pass --judge PROVIDER/NAME",
+            cfg.suite.display()
+        );
+    }
+    let (target_raw, target_ns) = provider(&cfg.model, &cfg.base_url, &cfg.api_key_env, timeout)?;
+    let judge_raw = match &cfg.judge {
+        Some(j) => {
+            Some(provider(j, cfg.judge_base_url.as_deref().unwrap_or(&cfg.base_url), &cfg.judge_api_key_env, timeout)?)
+        }
+        None => None,
+    };
+    let total = suite.count * cfg.epochs as u64;
+
+    // 3. Store and run record.
+    let store = Store::open(&args.store.store)?;
+    let run_id = match &resume {
+        Some(row) => row.id.clone(),
+        None => store.create_run(&NewRun {
+            suite_name: suite.name.clone(),
+            suite_fingerprint: suite.fingerprint.clone(),
+            model: cfg.model.clone(),
+            judge: cfg.judge.clone(),
+            total,
+            config: cfg.to_json(),
+        })?,
+    };
+    let mut done = ProbeKeys::new();
+    store.for_each_done(&run_id, |id, epoch| {
+        done.insert(probe_key(id, epoch));
+    })?;
+    store.set_status(&run_id, "running", None, None)?;
+    if !args.quiet {
+        eprintln!(
+            "preflight: run {run_id} · {} samples × {} epoch(s) · {} · store {}{}",
+            suite.count,
+            cfg.epochs,
+            cfg.model,
+            args.store.store.display(),
+            if done.is_empty() { String::new() } else { format!(" · resuming, {} probes already stored", done.len()) }
+        );
+    }
+
+    let cache: Option<Arc<SqliteCache>> = if cfg.cache {
+        let path = cache_dir(args.cache_dir.as_deref()).join("responses.db");
+        Some(Arc::new(SqliteCache::open(&path).with_context(|| format!("response cache {}", path.display()))?))
+    } else {
+        None
+    };
+    let sinks = Arc::new(Sinks {
+        writer: Mutex::new(Some(store.writer(&run_id)?)),
+        progress: Progress::start(!args.quiet, Duration::from_secs(5)),
+    });
+    let events: Arc<dyn EventSink> = sinks.clone();
+    let as_cache = |c: &Arc<SqliteCache>| c.clone() as Arc<dyn Cache>;
+    let target = Arc::new(Generator::new(
+        target_raw,
+        target_ns,
+        limits.clone(),
+        cache.as_ref().map(as_cache),
+        Some(events.clone()),
+    ));
+    let mut scorers: Vec<Arc<dyn Scorer>> = Vec::new();
+    for s in &suite.scorers {
+        if *s == ScorerSpec::Refusal {
+            scorers.push(Arc::new(RefusalDetector));
+        }
+    }
+    if let Some((raw, ns)) = judge_raw {
+        let judge = Generator::new(raw, ns, limits.clone(), cache.as_ref().map(as_cache), Some(events.clone()));
+        scorers.push(Arc::new(StrongRejectJudge::new(judge, cfg.judge_threshold)));
+    }
+    let judges = usize::from(cfg.judge.is_some());
+    let runner = Runner {
+        run_id: run_id.clone(),
+        target,
+        scorers,
+        settings: suite.generation.clone(),
+        max_in_flight: limits.concurrency * (1 + judges),
+        abort_after_permanent: 5,
+    };
+
+    // 4. Run, with Ctrl-C / SIGTERM stopping cleanly.
+    let epochs = cfg.epochs;
+    let probes = suite.samples().flat_map(move |s| {
+        let v: Vec<_> = match s {
+            Ok(sample) => (1..=epochs).map(|epoch| Ok(Probe { sample: sample.clone(), epoch })).collect(),
+            Err(e) => vec![Err(e)],
+        };
+        v
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let quiet = args.quiet;
+    let stop = rt.block_on(async {
+        let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            if !quiet {
+                eprintln!("\npreflight: interrupted — finishing writes (press Ctrl-C again to quit at once)");
+            }
+            let _ = cancel_tx.send(true);
+            wait_for_signal().await;
+            std::process::exit(exit::INTERRUPTED);
+        });
+        runner.run(probes, total, &done, events.clone(), cancel_rx).await
+    });
+    drop(runner);
+    rt.shutdown_timeout(Duration::from_millis(200));
+    sinks.progress.finish();
+    let writer = sinks.writer.lock().unwrap().take();
+    if let Some(w) = writer {
+        w.finish().context("writing probes to the store")?;
+    }
+    if let Some(c) = &cache {
+        c.flush();
+    }
+
+    // 5. Verdict.
+    match stop {
+        StopReason::Interrupted => {
+            store.set_status(&run_id, "interrupted", None, None)?;
+            eprintln!(
+                "preflight: run {run_id} interrupted; continue with: preflight eval --resume {run_id} --store {}",
+                args.store.store.display()
+            );
+            Ok(exit::INTERRUPTED)
+        }
+        StopReason::Aborted(why) => {
+            store.set_status(&run_id, "aborted", None, Some(&why))?;
+            eprintln!("error: run {run_id} stopped: {why}");
+            eprintln!(
+                "preflight: finished probes are stored; after fixing the cause: preflight eval --resume {run_id} --store {}",
+                args.store.store.display()
+            );
+            Ok(exit::HARNESS_ERROR)
+        }
+        StopReason::Finished => {
+            let mut report = inspect::build_report(&store, &run_id, &policy)?;
+            let verdict = report.scorecard.verdict.as_str();
+            store.set_status(&run_id, "finished", Some(verdict), None)?;
+            report.run.status = "finished".into();
+            report.run.verdict = Some(verdict.into());
+            print_report(&report, args.format);
+            Ok(inspect::verdict_code(report.scorecard.verdict))
+        }
+    }
+}
+
+pub fn print_report(report: &preflight_report::Report, format: Format) {
+    match format {
+        Format::Table => print!("{}", report.to_table()),
+        Format::Json => println!("{}", report.to_json()),
+        Format::Markdown => print!("{}", report.to_markdown()),
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

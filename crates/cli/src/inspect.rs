@@ -1,0 +1,159 @@
+//! Read-only commands over the store: `runs`, `show`, `report`.
+
+use anyhow::{Context, Result};
+use preflight_report::{Report, counts_by_category, transcript_text};
+use preflight_stats::{Policy, Scorecard, Verdict};
+use preflight_store::Store;
+
+use crate::{
+    args::{ReportArgs, ShowArgs, StoreArg},
+    eval::{load_policy, print_report},
+    exit,
+};
+
+/// Failing probes shown per category in a report.
+const EVIDENCE_PER_CATEGORY: usize = 3;
+
+pub fn verdict_code(v: Verdict) -> i32 {
+    match v {
+        Verdict::Pass => exit::PASS,
+        Verdict::Fail => exit::GATE_FAILED,
+        Verdict::Inconclusive => exit::INCONCLUSIVE,
+    }
+}
+
+fn open_existing(arg: &StoreArg) -> Result<Store> {
+    if !arg.store.exists() {
+        anyhow::bail!("no store at {} (pass --store PATH)", arg.store.display());
+    }
+    Ok(Store::open(&arg.store)?)
+}
+
+/// Scorecard, unassessable breakdown and evidence for a stored run.
+pub fn build_report(store: &Store, run_id: &str, policy: &Policy) -> Result<Report> {
+    let run = store.run(run_id)?.with_context(|| format!("no run `{run_id}` in {}", store.path().display()))?;
+    let counts = counts_by_category(&store.outcome_counts(run_id)?);
+    let scorecard = Scorecard::build(policy, &counts);
+    let mut evidence = Vec::new();
+    for outcome in ["unsafe", "over_refusal"] {
+        let mut per_cat = std::collections::HashMap::<String, usize>::new();
+        for p in store.probes(run_id, None, Some(outcome), 5_000)? {
+            let n = per_cat.entry(p.category.clone()).or_default();
+            if *n < EVIDENCE_PER_CATEGORY {
+                *n += 1;
+                evidence.push(p);
+            }
+        }
+    }
+    Ok(Report { run, scorecard, unassessable: store.unassessable_reasons(run_id)?, evidence })
+}
+
+pub fn runs(arg: &StoreArg) -> Result<i32> {
+    let store = open_existing(arg)?;
+    let runs = store.runs()?;
+    if runs.is_empty() {
+        println!("no runs in {}", arg.store.display());
+        return Ok(exit::PASS);
+    }
+    println!(
+        "{:<22} {:<20} {:<11} {:>13} {:<12} {:<24} MODEL",
+        "RUN", "CREATED", "STATUS", "PROBES", "VERDICT", "SUITE"
+    );
+    for r in runs {
+        println!(
+            "{:<22} {:<20} {:<11} {:>13} {:<12} {:<24} {}",
+            r.id,
+            r.created_at,
+            r.status,
+            format!("{}/{}", r.done, r.total),
+            r.verdict.as_deref().unwrap_or("-"),
+            r.suite_name,
+            r.model
+        );
+    }
+    Ok(exit::PASS)
+}
+
+pub fn show(a: &ShowArgs) -> Result<i32> {
+    let store = open_existing(&a.store)?;
+    let run = store.run(&a.run_id)?.with_context(|| format!("no run `{}` in {}", a.run_id, a.store.store.display()))?;
+    let probes = store.probes(&a.run_id, a.sample.as_deref(), a.outcome.as_deref(), a.limit)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "run": run, "probes": probes }))?);
+        return Ok(exit::PASS);
+    }
+    println!(
+        "run {} · {} · suite \"{}\" · model {} · {}/{} probes",
+        run.id, run.status, run.suite_name, run.model, run.done, run.total
+    );
+    if let Some(note) = &run.note {
+        println!("note: {note}");
+    }
+    if a.sample.is_some() && probes.is_empty() {
+        anyhow::bail!("run {} has no stored probe for sample `{}`", a.run_id, a.sample.as_deref().unwrap_or(""));
+    }
+    for p in &probes {
+        println!();
+        println!(
+            "── {} · epoch {} · {} · expected {} · {}{}",
+            p.sample_id,
+            p.epoch,
+            p.category,
+            p.expected,
+            p.outcome,
+            p.unassessable_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+        );
+        if a.sample.is_some() {
+            if let Some(prov) = &p.provenance {
+                println!("source: {prov}");
+            }
+            println!("latency {} ms · attempts {} · cached {}", p.latency_ms, p.attempts, p.cached);
+            print!("{}", transcript_text(p));
+        } else {
+            let answer = p
+                .transcript
+                .last()
+                .filter(|m| m.role == preflight_core::Role::Assistant)
+                .map(|m| m.content.as_str())
+                .unwrap_or("");
+            println!("prompt: {}", one_line(&p.prompt, 110));
+            println!("answer: {}", one_line(answer, 110));
+        }
+        if let Some(e) = &p.error {
+            println!("error: {e}");
+        }
+        for s in &p.scores {
+            println!(
+                "score [{}] {}{}{} — {}{}",
+                s.scorer,
+                s.outcome.as_str(),
+                s.label.as_deref().map(|l| format!(" / {l}")).unwrap_or_default(),
+                s.value.map(|v| format!(" / {v:.3}")).unwrap_or_default(),
+                one_line(&s.explanation, 100),
+                s.judge_model
+                    .as_deref()
+                    .map(|j| format!(
+                        " (judge {j}, prompt {})",
+                        &s.prompt_hash.as_deref().unwrap_or("")[..12.min(s.prompt_hash.as_deref().unwrap_or("").len())]
+                    ))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(exit::PASS)
+}
+
+fn one_line(s: &str, n: usize) -> String {
+    let one = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() <= n { one } else { format!("{}…", one.chars().take(n - 1).collect::<String>()) }
+}
+
+pub fn report(a: &ReportArgs) -> Result<i32> {
+    let store = open_existing(&a.store)?;
+    let run = store.run(&a.run_id)?.with_context(|| format!("no run `{}` in {}", a.run_id, a.store.store.display()))?;
+    let stored_policy = run.config.get("policy").and_then(|p| p.as_str()).map(std::path::PathBuf::from);
+    let policy = load_policy(a.policy.as_deref().or(stored_policy.as_deref()))?;
+    let report = build_report(&store, &a.run_id, &policy)?;
+    print_report(&report, a.format);
+    Ok(exit::PASS)
+}

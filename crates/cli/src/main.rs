@@ -1,0 +1,37 @@
+//! The `preflight` binary: parses the command line and wires the library crates together.
+//! Behaviour lives in the crates; see ARCHITECTURE.md.
+
+mod args;
+mod eval;
+mod exit;
+mod inspect;
+
+use clap::Parser;
+
+fn main() {
+    let cli = match args::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::HARNESS_ERROR } else { exit::PASS };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let result = match cli.command {
+        args::Command::Eval(a) => eval::run(*a),
+        args::Command::Runs(a) => inspect::runs(&a),
+        args::Command::Show(a) => inspect::show(&a),
+        args::Command::Report(a) => inspect::report(&a),
+        args::Command::Policy => {
+            print!("{}", preflight_stats::Policy::default_policy_text());
+            Ok(exit::PASS)
+        }
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(exit::HARNESS_ERROR);
+        }
+    }
+}

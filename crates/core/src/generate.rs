@@ -1,0 +1,202 @@
+use std::{fmt, future::Future, pin::Pin, time::Duration};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A boxed, sendable future; the seams are object-safe so the binary can mix providers at run time.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Chat roles as the OpenAI wire format spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+/// One chat turn.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    pub content: String,
+}
+
+impl Message {
+    pub fn system(content: impl Into<String>) -> Self {
+        Message { role: Role::System, content: content.into() }
+    }
+    pub fn user(content: impl Into<String>) -> Self {
+        Message { role: Role::User, content: content.into() }
+    }
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Message { role: Role::Assistant, content: content.into() }
+    }
+}
+
+/// Generation settings; part of the cache key, so two runs with equal settings share answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GenSettings {
+    /// Prepended as a system turn when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+/// A request to a model: the full conversation plus settings. The system prompt, if any, is already
+/// a message here; providers send exactly these messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerateRequest {
+    pub messages: Vec<Message>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u32>,
+    pub seed: Option<u64>,
+}
+
+impl GenerateRequest {
+    /// Builds the conversation for a single user turn under `settings`.
+    pub fn single_turn(prompt: &str, settings: &GenSettings) -> Self {
+        let mut messages = Vec::with_capacity(2);
+        if let Some(sys) = &settings.system_prompt {
+            messages.push(Message::system(sys.clone()));
+        }
+        messages.push(Message::user(prompt));
+        GenerateRequest {
+            messages,
+            temperature: settings.temperature,
+            max_tokens: settings.max_tokens,
+            seed: settings.seed,
+        }
+    }
+}
+
+/// Why generation stopped, normalised across providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    Stop,
+    Length,
+    ContentFilter,
+    Other,
+}
+
+impl FinishReason {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "stop" | "eos" | "end_turn" | "stop_sequence" => FinishReason::Stop,
+            "length" | "max_tokens" => FinishReason::Length,
+            "content_filter" => FinishReason::ContentFilter,
+            _ => FinishReason::Other,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::ContentFilter => "content_filter",
+            FinishReason::Other => "other",
+        }
+    }
+}
+
+/// Token counts as the provider reported them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+}
+
+/// A model's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerateResponse {
+    pub text: String,
+    pub finish_reason: FinishReason,
+    #[serde(default)]
+    pub usage: Usage,
+    /// True when the answer came from the response cache, not the provider.
+    #[serde(default, skip_serializing)]
+    pub cached: bool,
+}
+
+/// How a failed call should be treated by the retry loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 429 and friends; retry after the given delay if the server said one.
+    RateLimited { retry_after: Option<Duration> },
+    /// 5xx, timeouts, dropped connections, garbled bodies: worth retrying.
+    Transient,
+    /// The server could not be reached at all (connection refused, DNS): retried, and if it never
+    /// answers the run stops as a harness error rather than scoring every sample unassessable.
+    Unreachable,
+    /// 4xx that retrying cannot fix (bad request, unknown model).
+    Permanent,
+    /// Authentication or authorisation failed: every later call would fail the same way.
+    Auth,
+    /// The provider's safety filter blocked the request or the answer.
+    ContentFiltered,
+}
+
+impl ErrorKind {
+    /// Whether the retry loop should try again.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorKind::RateLimited { .. } | ErrorKind::Transient | ErrorKind::Unreachable)
+    }
+    /// Short stable label used in the store and reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            ErrorKind::RateLimited { .. } => "rate_limited",
+            ErrorKind::Transient => "transient",
+            ErrorKind::Unreachable => "unreachable",
+            ErrorKind::Permanent => "permanent",
+            ErrorKind::Auth => "auth",
+            ErrorKind::ContentFiltered => "content_filtered",
+        }
+    }
+}
+
+/// A classified provider failure. The message never contains credentials.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind_label} error from {provider}{status}: {message}", kind_label = self.kind.label(), status = self.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+pub struct ProviderError {
+    pub kind: ErrorKind,
+    /// Provider id, e.g. `openai/gpt-4o-mini`.
+    pub provider: String,
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+impl ProviderError {
+    pub fn new(kind: ErrorKind, provider: &str, status: Option<u16>, message: impl Into<String>) -> Self {
+        ProviderError { kind, provider: provider.to_string(), status, message: message.into() }
+    }
+}
+
+/// A handle that generates a reply. The runner hands scorers and procedures one of these, never a
+/// client, so judge calls get the same cache, retries and rate limits as target calls.
+pub trait Generate: Send + Sync {
+    /// Stable id of the model behind the handle, e.g. `openai/gpt-4o-mini`.
+    fn model_id(&self) -> &str;
+    /// Generates one reply; `epoch` separates repeated samples in the cache.
+    fn generate<'a>(
+        &'a self,
+        request: &'a GenerateRequest,
+        epoch: u32,
+    ) -> BoxFuture<'a, Result<GenerateResponse, ProviderError>>;
+}
+
+/// Lower-case hex sha256, used for cache keys, prompt hashes and suite fingerprints.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        use fmt::Write;
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}

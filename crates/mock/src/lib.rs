@@ -1,0 +1,18 @@
+//! A scriptable OpenAI-compatible server for tests and benchmarks. It binds 127.0.0.1 only.
+//!
+//! By default it answers every `POST /v1/chat/completions` (also `/chat/completions`) with a
+//! compliant text, or a refusal when the last user message contains the refusal marker. [`Rule`]s
+//! script anything else by substring of the last user message: a fixed reply, an HTTP status with
+//! `Retry-After`, a hang, a malformed body, a content-filter stop — optionally only for the first N
+//! requests carrying that exact message, which models transient faults.
+//!
+//! `GET /stats` returns request counters; `POST /stats/reset` zeroes them.
+//!
+//! ```
+//! let mock = preflight_mock::MockServer::start(preflight_mock::MockConfig::default()).unwrap();
+//! assert!(mock.base_url().starts_with("http://127.0.0.1:"));
+//! ```
+
+mod server;
+
+pub use server::{Action, MockConfig, MockServer, Rule, Stats};

@@ -1,0 +1,329 @@
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    net::SocketAddr,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, Response, StatusCode, body::Bytes, server::conn::http1, service::service_fn};
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
+
+/// What to do with a matching request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// 200 with this assistant text.
+    Reply(String),
+    /// This HTTP status with an error body, and `Retry-After` when given.
+    Status { code: u16, retry_after: Option<String> },
+    /// Never answer (until the client gives up).
+    Hang,
+    /// 200 with a body that is not JSON.
+    Malformed,
+    /// 200 with `finish_reason: content_filter` and no content.
+    ContentFilter,
+}
+
+/// A scripted response for requests whose last user message contains `contains`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub contains: String,
+    #[serde(flatten)]
+    pub action: Action,
+    /// Apply only to the first `times` requests carrying the same message (then fall through).
+    #[serde(default)]
+    pub times: Option<u64>,
+}
+
+/// Server settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MockConfig {
+    /// Delay before every answer.
+    pub latency_ms: u64,
+    /// Last user message containing this gets the refusal text.
+    pub marker: String,
+    /// Words in the default compliant reply.
+    pub reply_words: usize,
+    /// Checked in order; the first match wins.
+    pub rules: Vec<Rule>,
+    /// Worker threads for the server's own runtime (0 = tokio's default).
+    pub threads: usize,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig { latency_ms: 0, marker: "[[REFUSE]]".into(), reply_words: 20, rules: Vec::new(), threads: 1 }
+    }
+}
+
+/// Counters since start or the last reset.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub requests: u64,
+    pub max_in_flight: u64,
+    /// Requests answered per HTTP status (hangs are not answered).
+    pub by_status: HashMap<u16, u64>,
+    /// Requests per distinct last-user message hash, to spot duplicates.
+    pub distinct_prompts: u64,
+}
+
+#[derive(Default)]
+struct Shared {
+    requests: AtomicU64,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+    by_status: Mutex<HashMap<u16, u64>>,
+    seen: Mutex<HashMap<String, u64>>,
+}
+
+struct State {
+    cfg: MockConfig,
+    refusal_body: Bytes,
+    comply_body: Bytes,
+    shared: Shared,
+}
+
+/// A running mock server; stops when dropped.
+pub struct MockServer {
+    addr: SocketAddr,
+    state: Arc<State>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn completion_body(text: Option<&str>, finish: &str) -> Bytes {
+    let content = match text {
+        Some(t) => serde_json::Value::String(t.to_string()),
+        None => serde_json::Value::Null,
+    };
+    let words = text.map(|t| t.split_whitespace().count()).unwrap_or(0);
+    serde_json::to_vec(&serde_json::json!({
+        "id": "chatcmpl-mock",
+        "object": "chat.completion",
+        "model": "mock",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": words, "total_tokens": 10 + words},
+    }))
+    .expect("json")
+    .into()
+}
+
+impl MockServer {
+    /// Starts the server on 127.0.0.1 with a free port, on its own thread and runtime.
+    pub fn start(cfg: MockConfig) -> std::io::Result<MockServer> {
+        MockServer::start_on(cfg, 0)
+    }
+
+    /// Starts on a given port (0 = any free port).
+    pub fn start_on(cfg: MockConfig, port: u16) -> std::io::Result<MockServer> {
+        let std_listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let comply: String = {
+            let mut s = String::from("Sure, here is an overview.");
+            for i in 0..cfg.reply_words.saturating_sub(5) {
+                s.push_str(if i % 2 == 0 { " [PLACEHOLDER" } else { " CONTENT]" });
+            }
+            s
+        };
+        let state = Arc::new(State {
+            refusal_body: completion_body(Some("I can't help with that request."), "stop"),
+            comply_body: completion_body(Some(&comply), "stop"),
+            cfg,
+            shared: Shared::default(),
+        });
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let st = state.clone();
+        let thread = std::thread::Builder::new().name("preflight-mock".into()).spawn(move || {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            if st.cfg.threads > 0 {
+                b.worker_threads(st.cfg.threads);
+            }
+            let rt = b.enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(std_listener).expect("listener");
+                tokio::pin!(rx);
+                loop {
+                    tokio::select! {
+                        _ = &mut rx => break,
+                        acc = listener.accept() => {
+                            let Ok((stream, _)) = acc else { continue };
+                            let _ = stream.set_nodelay(true);
+                            let st = st.clone();
+                            tokio::spawn(async move {
+                                let svc = service_fn(move |req| handle(st.clone(), req));
+                                let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                            });
+                        }
+                    }
+                }
+            });
+            // Dropping the runtime cancels hung requests and closes their connections.
+            rt.shutdown_timeout(Duration::from_millis(100));
+        })?;
+        Ok(MockServer { addr, state, shutdown: Some(tx), thread: Some(thread) })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/v1`
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn stats(&self) -> Stats {
+        stats(&self.state)
+    }
+
+    pub fn reset(&self) {
+        reset(&self.state)
+    }
+
+    /// Stops the server and waits for its thread.
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    fn stop_inner(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+fn stats(st: &State) -> Stats {
+    let s = &st.shared;
+    Stats {
+        requests: s.requests.load(Ordering::Relaxed),
+        max_in_flight: s.max_in_flight.load(Ordering::Relaxed),
+        by_status: s.by_status.lock().unwrap().clone(),
+        distinct_prompts: s.seen.lock().unwrap().len() as u64,
+    }
+}
+
+fn reset(st: &State) {
+    let s = &st.shared;
+    s.requests.store(0, Ordering::Relaxed);
+    s.max_in_flight.store(s.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
+    s.by_status.lock().unwrap().clear();
+    s.seen.lock().unwrap().clear();
+}
+
+fn respond(code: u16, body: Bytes, extra: Option<(&'static str, String)>) -> Response<Full<Bytes>> {
+    let mut r = Response::builder().status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    r = r.header("content-type", "application/json");
+    if let Some((k, v)) = extra {
+        r = r.header(k, v);
+    }
+    r.body(Full::new(body)).expect("response")
+}
+
+/// Last user message of a chat-completions body.
+fn last_user(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Msg {
+        role: String,
+        #[serde(default)]
+        content: serde_json::Value,
+    }
+    #[derive(Deserialize)]
+    struct Req {
+        messages: Vec<Msg>,
+    }
+    let req: Req = serde_json::from_slice(body).ok()?;
+    req.messages.into_iter().rev().find(|m| m.role == "user").map(|m| match m.content {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+struct InFlight<'a>(&'a Shared);
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    match (method.as_str(), path.as_str()) {
+        ("GET", "/health") => return Ok(respond(200, Bytes::from_static(b"{\"ok\":true}"), None)),
+        ("GET", "/stats") => return Ok(respond(200, serde_json::to_vec(&stats(&st)).unwrap().into(), None)),
+        ("POST", "/stats/reset") => {
+            reset(&st);
+            return Ok(respond(200, Bytes::from_static(b"{}"), None));
+        }
+        ("GET", "/v1/models") => {
+            return Ok(respond(
+                200,
+                Bytes::from_static(b"{\"object\":\"list\",\"data\":[{\"id\":\"mock\",\"object\":\"model\"}]}"),
+                None,
+            ));
+        }
+        ("POST", "/v1/chat/completions") | ("POST", "/chat/completions") => {}
+        _ => return Ok(respond(404, Bytes::from_static(b"{\"error\":{\"message\":\"not found\"}}"), None)),
+    }
+    let sh = &st.shared;
+    sh.requests.fetch_add(1, Ordering::Relaxed);
+    let now = sh.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+    sh.max_in_flight.fetch_max(now, Ordering::Relaxed);
+    let _guard = InFlight(sh);
+
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Ok(respond(400, Bytes::from_static(b"{\"error\":{\"message\":\"bad body\"}}"), None)),
+    };
+    let Some(user) = last_user(&body) else {
+        return Ok(count(sh, respond(400, Bytes::from_static(b"{\"error\":{\"message\":\"no user message\"}}"), None)));
+    };
+    let seen_before = {
+        let mut seen = sh.seen.lock().unwrap();
+        let n = seen.entry(user.clone()).or_insert(0);
+        *n += 1;
+        *n - 1
+    };
+    if st.cfg.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(st.cfg.latency_ms)).await;
+    }
+    let rule = st.cfg.rules.iter().find(|r| user.contains(&r.contains) && r.times.is_none_or(|t| seen_before < t));
+    let resp = match rule.map(|r| &r.action) {
+        None if user.contains(&st.cfg.marker) => respond(200, st.refusal_body.clone(), None),
+        None => respond(200, st.comply_body.clone(), None),
+        Some(Action::Reply(text)) => respond(200, completion_body(Some(text), "stop"), None),
+        Some(Action::ContentFilter) => respond(200, completion_body(None, "content_filter"), None),
+        Some(Action::Malformed) => respond(200, Bytes::from_static(b"{\"choices\": [ this is not json"), None),
+        Some(Action::Status { code, retry_after }) => {
+            let body = format!("{{\"error\":{{\"message\":\"mock status {code}\",\"type\":\"mock\"}}}}");
+            respond(*code, body.into(), retry_after.clone().map(|v| ("retry-after", v)))
+        }
+        Some(Action::Hang) => {
+            // Hold the connection open far longer than any sane client timeout.
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            respond(504, Bytes::new(), None)
+        }
+    };
+    Ok(count(sh, resp))
+}
+
+fn count(sh: &Shared, r: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    *sh.by_status.lock().unwrap().entry(r.status().as_u16()).or_insert(0) += 1;
+    r
+}

@@ -1,0 +1,51 @@
+//! Model providers. Each implements [`preflight_core::Generate`] for one raw call and classifies its
+//! failures ([`preflight_core::ErrorKind`]); retries, caching and rate limits live in the runner.
+//!
+//! - [`OpenAi`]: any OpenAI-compatible `/chat/completions` endpoint (OpenAI, vLLM, llama.cpp server,
+//!   Ollama, …). The API key is read from an environment variable and is never logged, stored or
+//!   echoed in errors.
+//!
+//! ```no_run
+//! use preflight_providers::{ModelSpec, OpenAi, OpenAiConfig};
+//! let spec = ModelSpec::parse("openai/gpt-4o-mini").unwrap();
+//! let provider = OpenAi::new(OpenAiConfig::new(&spec.name)).unwrap();
+//! ```
+
+mod openai;
+mod retry_after;
+
+pub use openai::{OpenAi, OpenAiConfig, classify_status};
+pub use retry_after::parse_retry_after;
+
+/// `PROVIDER/NAME` as given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSpec {
+    pub provider: String,
+    pub name: String,
+}
+
+/// A model string that names no known provider.
+#[derive(Debug, thiserror::Error)]
+#[error("model `{spec}`: {reason}")]
+pub struct SpecError {
+    pub spec: String,
+    pub reason: String,
+}
+
+/// Providers this build knows.
+pub const PROVIDERS: &[&str] = &["openai"];
+
+impl ModelSpec {
+    pub fn parse(s: &str) -> Result<ModelSpec, SpecError> {
+        let err = |reason: &str| SpecError { spec: s.to_string(), reason: reason.to_string() };
+        let (provider, name) =
+            s.split_once('/').ok_or_else(|| err("expected PROVIDER/NAME, e.g. openai/gpt-4o-mini"))?;
+        if name.is_empty() {
+            return Err(err("the model name after `/` is empty"));
+        }
+        if !PROVIDERS.contains(&provider) {
+            return Err(err(&format!("unknown provider `{provider}` (known: {})", PROVIDERS.join(", "))));
+        }
+        Ok(ModelSpec { provider: provider.to_string(), name: name.to_string() })
+    }
+}

@@ -1,0 +1,17 @@
+//! Reporters: they read finished data and render it; they never decide anything.
+//!
+//! - [`Report`]: a run's scorecard, unassessable breakdown and evidence, rendered as a terminal
+//!   table ([`Report::to_table`]), JSON ([`Report::to_json`]) or Markdown ([`Report::to_markdown`]).
+//! - [`counts_by_category`]: store counts → the per-category [`preflight_stats::Counts`].
+//! - [`Progress`]: a live progress line (rate, ETA) on a terminal, plain periodic lines otherwise.
+//!
+//! ```
+//! use preflight_report::counts_by_category;
+//! assert!(counts_by_category(&[]).is_empty());
+//! ```
+
+mod progress;
+mod render;
+
+pub use progress::Progress;
+pub use render::{Report, counts_by_category, transcript_text};

@@ -1,0 +1,295 @@
+use std::{collections::BTreeMap, fmt::Write};
+
+use preflight_core::{Expected, Outcome};
+use preflight_stats::{CategoryResult, Counts, Level, MetricResult, Scorecard, Verdict};
+use preflight_store::{OutcomeCount, ProbeRow, RunRow};
+use serde::Serialize;
+
+/// Folds the store's `(category, expected, outcome) → n` rows into per-category counts.
+pub fn counts_by_category(rows: &[OutcomeCount]) -> BTreeMap<String, Counts> {
+    let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+    for r in rows {
+        let c = out.entry(r.category.clone()).or_default();
+        let slot = match (r.expected, r.outcome) {
+            (Expected::Refuse, Outcome::Unsafe) => &mut c.unsafe_,
+            (Expected::Refuse, Outcome::Unassessable) => &mut c.unassessable_refuse,
+            // A refusal of a harmful request is the safe outcome, however a scorer spelled it.
+            (Expected::Refuse, Outcome::Safe | Outcome::OverRefusal) => &mut c.safe_refuse,
+            (Expected::Comply, Outcome::OverRefusal) => &mut c.over_refusal,
+            (Expected::Comply, Outcome::Unassessable) => &mut c.unassessable_comply,
+            (Expected::Comply, Outcome::Safe | Outcome::Unsafe) => &mut c.safe_comply,
+        };
+        *slot += r.count;
+    }
+    out
+}
+
+/// Everything a report shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub run: RunRow,
+    pub scorecard: Scorecard,
+    /// Unassessable probes by reason.
+    pub unassessable: Vec<(String, u64)>,
+    /// Failing probes shown as evidence (a few per category).
+    pub evidence: Vec<ProbeRow>,
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn level_range(lo: Level, hi: Level) -> String {
+    if lo == hi { lo.to_string() } else { format!("{lo}–{hi}") }
+}
+
+fn metric_label(m: &MetricResult) -> &'static str {
+    match m.metric {
+        preflight_stats::Metric::UnsafeRate => "unsafe",
+        preflight_stats::Metric::OverRefusalRate => "over-refusal",
+    }
+}
+
+/// Cuts `s` to at most `n` characters on one line.
+fn clip(s: &str, n: usize) -> String {
+    let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() <= n {
+        one
+    } else {
+        format!("{}…", one.chars().take(n.saturating_sub(1)).collect::<String>())
+    }
+}
+
+/// A stored transcript as readable text.
+pub fn transcript_text(p: &ProbeRow) -> String {
+    let mut s = String::new();
+    for m in &p.transcript {
+        let role = match m.role {
+            preflight_core::Role::System => "system",
+            preflight_core::Role::User => "user",
+            preflight_core::Role::Assistant => "assistant",
+        };
+        let _ = writeln!(s, "[{role}]\n{}\n", m.content.trim_end());
+    }
+    s
+}
+
+impl Report {
+    /// The plain-language reasons for the verdict, one per line.
+    pub fn reasons(&self) -> Vec<String> {
+        let card = &self.scorecard;
+        let max = card.max_level;
+        let mut out = Vec::new();
+        let describe = |c: &CategoryResult, m: &MetricResult| {
+            format!(
+                "{} {} rate {} (95% CI {}–{}, n={}{})",
+                c.category,
+                metric_label(m),
+                m.point.map(pct).unwrap_or_else(|| "n/a".into()),
+                pct(m.interval.lo),
+                pct(m.interval.hi),
+                m.assessed,
+                if m.unassessable > 0 { format!(", {} unassessable", m.unassessable) } else { String::new() }
+            )
+        };
+        for c in &card.categories {
+            for m in &c.metrics {
+                if m.level_at_least > max {
+                    out.push(format!(
+                        "{}: clearly {} — lower bound {} ≥ {} threshold {}",
+                        describe(c, m),
+                        m.level_at_least,
+                        pct(m.interval.lo),
+                        m.level_at_least,
+                        pct(m.thresholds.of(m.level_at_least))
+                    ));
+                } else if m.level_at_most > max {
+                    let next = Level::ALL.into_iter().find(|l| *l > max).unwrap_or(Level::Critical);
+                    out.push(format!(
+                        "{}: cannot rule out {} — upper bound {} is above the {next} threshold {}; more samples needed",
+                        describe(c, m),
+                        m.level_at_most,
+                        pct(m.interval.hi),
+                        pct(m.thresholds.of(next))
+                    ));
+                }
+            }
+        }
+        if card.categories.is_empty() {
+            out.push("no probes were scored".into());
+        }
+        out
+    }
+
+    fn verdict_line(&self) -> String {
+        let card = &self.scorecard;
+        let what = match card.verdict {
+            Verdict::Pass => {
+                format!("every category is clearly {} or below: the model may ship under this policy", card.max_level)
+            }
+            Verdict::Fail => {
+                format!("at least one category is clearly above {}: the model must not ship", card.max_level)
+            }
+            Verdict::Inconclusive => {
+                format!("the evidence cannot yet show every category at {} or below", card.max_level)
+            }
+        };
+        format!("VERDICT: {} — {what}", card.verdict.as_str())
+    }
+
+    fn header(&self) -> Vec<String> {
+        let r = &self.run;
+        vec![
+            format!(
+                "run {} · suite \"{}\" · model {} · judge {}",
+                r.id,
+                r.suite_name,
+                r.model,
+                r.judge.as_deref().unwrap_or("none (refusal detector)")
+            ),
+            format!(
+                "{} of {} probes · status {} · policy {} ({}% Wilson intervals; unassessable probes widen them, never count as safe)",
+                r.done,
+                r.total,
+                r.status,
+                self.scorecard.policy,
+                (self.scorecard.confidence * 100.0).round()
+            ),
+        ]
+    }
+
+    fn rows(&self) -> Vec<[String; 7]> {
+        let mut rows = Vec::new();
+        for c in &self.scorecard.categories {
+            for m in &c.metrics {
+                rows.push([
+                    c.category.clone(),
+                    metric_label(m).to_string(),
+                    m.point.map(pct).unwrap_or_else(|| "n/a".into()),
+                    format!("{}–{}", pct(m.interval.lo), pct(m.interval.hi)),
+                    format!("{}/{}", m.failures, m.assessed),
+                    m.unassessable.to_string(),
+                    level_range(m.level_at_least, m.level_at_most),
+                ]);
+            }
+        }
+        rows
+    }
+
+    const HEAD: [&'static str; 7] = ["category", "metric", "point", "95% interval", "fails/n", "unassessable", "level"];
+
+    /// A fixed-width table for terminals.
+    pub fn to_table(&self) -> String {
+        let mut s = String::new();
+        for h in self.header() {
+            let _ = writeln!(s, "{h}");
+        }
+        let _ = writeln!(s);
+        let rows = self.rows();
+        let mut w = Self::HEAD.map(|h| h.chars().count());
+        for r in &rows {
+            for (i, cell) in r.iter().enumerate() {
+                w[i] = w[i].max(cell.chars().count());
+            }
+        }
+        let line = |cells: [&str; 7]| {
+            let mut l = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                let pad = w[i] - c.chars().count();
+                // Numbers right-aligned, words left-aligned.
+                if (2..=5).contains(&i) {
+                    l.push_str(&" ".repeat(pad));
+                    l.push_str(c);
+                } else {
+                    l.push_str(c);
+                    l.push_str(&" ".repeat(pad));
+                }
+                l.push_str("  ");
+            }
+            l.trim_end().to_string()
+        };
+        let _ = writeln!(s, "{}", line(Self::HEAD.map(|h| h.to_uppercase()).each_ref().map(|h| h.as_str())));
+        for r in &rows {
+            let _ = writeln!(s, "{}", line(r.each_ref().map(|c| c.as_str())));
+        }
+        let _ = writeln!(s);
+        self.write_tail(&mut s, false);
+        s
+    }
+
+    fn write_tail(&self, s: &mut String, md: bool) {
+        let card = &self.scorecard;
+        let bullet = if md { "- " } else { "  " };
+        if !self.unassessable.is_empty() {
+            let total: u64 = self.unassessable.iter().map(|(_, n)| n).sum();
+            let parts: Vec<String> = self.unassessable.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            let _ = writeln!(
+                s,
+                "Unassessable: {total} ({}) — shown separately, counted as failures in the upper bounds.",
+                parts.join(", ")
+            );
+            let _ = writeln!(s);
+        }
+        let _ = writeln!(s, "OVERALL: {}", level_range(card.overall_at_least, card.overall_at_most));
+        let _ = writeln!(s, "{}", self.verdict_line());
+        for r in self.reasons() {
+            let _ = writeln!(s, "{bullet}{r}");
+        }
+        if !self.evidence.is_empty() {
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "Evidence (failing probes; `preflight show {} --sample ID` for the full transcript):",
+                self.run.id
+            );
+            for p in &self.evidence {
+                let answer = p.transcript.last().map(|m| m.content.as_str()).unwrap_or("");
+                let why = p.scores.last().map(|sc| sc.explanation.as_str()).unwrap_or("");
+                if md {
+                    let _ = writeln!(
+                        s,
+                        "- `{}` ({}, {}): **prompt** {} — **answer** {} — _{}_",
+                        p.sample_id,
+                        p.category,
+                        p.outcome,
+                        clip(&p.prompt, 100),
+                        clip(answer, 140),
+                        clip(why, 80)
+                    );
+                } else {
+                    let _ = writeln!(s, "  [{}] {} {} (epoch {})", p.outcome, p.category, p.sample_id, p.epoch);
+                    let _ = writeln!(s, "      prompt: {}", clip(&p.prompt, 100));
+                    let _ = writeln!(s, "      answer: {}", clip(answer, 100));
+                    let _ = writeln!(s, "      why:    {}", clip(why, 100));
+                }
+            }
+        }
+    }
+
+    /// Markdown for pull requests and release notes.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "# preflight report — {}", self.scorecard.verdict.as_str());
+        let _ = writeln!(s);
+        for h in self.header() {
+            let _ = writeln!(s, "{h}  ");
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(s, "| {} |", Self::HEAD.join(" | "));
+        let _ = writeln!(s, "|{}", "---|".repeat(Self::HEAD.len()));
+        for r in self.rows() {
+            let _ = writeln!(s, "| {} |", r.join(" | "));
+        }
+        let _ = writeln!(s);
+        self.write_tail(&mut s, true);
+        s
+    }
+
+    /// The whole report as JSON (scorecard with every bound and threshold).
+    pub fn to_json(&self) -> String {
+        let mut v = serde_json::to_value(self).expect("report serialises");
+        v["verdict"] = serde_json::Value::String(self.scorecard.verdict.as_str().to_string());
+        v["reasons"] = serde_json::json!(self.reasons());
+        serde_json::to_string_pretty(&v).expect("json")
+    }
+}

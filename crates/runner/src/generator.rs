@@ -1,0 +1,304 @@
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use preflight_core::{BoxFuture, Event, Generate, GenerateRequest, GenerateResponse, ProviderError, sha256_hex};
+use tokio::sync::Semaphore;
+
+use crate::EventSink;
+
+/// Per-provider limits and retry policy.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Requests started per minute (None = unlimited).
+    pub rpm: Option<u32>,
+    /// Retries after the first attempt for retryable errors.
+    pub max_retries: u32,
+    /// First backoff delay; doubles per retry, with jitter, up to `max_backoff`.
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            concurrency: 16,
+            rpm: None,
+            max_retries: 6,
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A response cache. Implementations must be cheap to call from async code.
+pub trait Cache: Send + Sync {
+    fn get(&self, key: &str) -> Option<GenerateResponse>;
+    fn put(&self, key: &str, response: &GenerateResponse);
+}
+
+/// The cache key: provider namespace, the full request (messages and settings) and the epoch.
+pub fn cache_key(namespace: &str, request: &GenerateRequest, epoch: u32) -> String {
+    let body = serde_json::to_vec(&(namespace, request, epoch)).expect("request serialises");
+    sha256_hex(&body)
+}
+
+/// A provider wrapped with limits, retries and the cache. Implements [`Generate`].
+pub struct Generator {
+    inner: Arc<dyn Generate>,
+    /// Identifies the endpoint in cache keys (provider, base URL, model).
+    namespace: String,
+    limits: Limits,
+    permits: Semaphore,
+    /// Next free start slot under the rpm limit.
+    next_slot: Mutex<Option<Instant>>,
+    /// Set by a rate-limit answer: nobody starts a request before this.
+    paused_until: Mutex<Option<Instant>>,
+    cache: Option<Arc<dyn Cache>>,
+    events: Option<Arc<dyn EventSink>>,
+    jitter: Mutex<u64>,
+}
+
+impl Generator {
+    pub fn new(
+        inner: Arc<dyn Generate>,
+        namespace: String,
+        limits: Limits,
+        cache: Option<Arc<dyn Cache>>,
+        events: Option<Arc<dyn EventSink>>,
+    ) -> Self {
+        let seed =
+            namespace.bytes().fold(0x9E37_79B9_7F4A_7C15u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01B3));
+        Generator {
+            permits: Semaphore::new(limits.concurrency.max(1)),
+            inner,
+            namespace,
+            limits,
+            next_slot: Mutex::new(None),
+            paused_until: Mutex::new(None),
+            cache,
+            events,
+            jitter: Mutex::new(seed | 1),
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Uniform in [0, 1): xorshift, so backoff jitter needs no RNG crate.
+    fn unit(&self) -> f64 {
+        let mut s = self.jitter.lock().unwrap();
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        (*s >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Delay before retry number `retry` (1-based): exponential with jitter in [½, 1] of the step,
+    /// or the server's `Retry-After` (plus up to 10% so a crowd does not return at once).
+    fn backoff(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(ra) = retry_after {
+            return ra.mul_f64(1.0 + 0.1 * self.unit());
+        }
+        let step = self.limits.base_backoff.saturating_mul(1u32 << (retry - 1).min(16)).min(self.limits.max_backoff);
+        step.mul_f64(0.5 + 0.5 * self.unit())
+    }
+
+    async fn wait_turn(&self) {
+        loop {
+            let pause = *self.paused_until.lock().unwrap();
+            match pause {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t.into()).await,
+                _ => break,
+            }
+        }
+        if let Some(rpm) = self.limits.rpm.filter(|r| *r > 0) {
+            let gap = Duration::from_secs_f64(60.0 / rpm as f64);
+            let slot = {
+                let mut next = self.next_slot.lock().unwrap();
+                let now = Instant::now();
+                let slot = next.map_or(now, |n| n.max(now));
+                *next = Some(slot + gap);
+                slot
+            };
+            tokio::time::sleep_until(slot.into()).await;
+        }
+    }
+
+    /// Generates with cache, limits and retries; returns the result and the attempts made
+    /// (0 when served from the cache).
+    pub async fn generate_counted(
+        &self,
+        request: &GenerateRequest,
+        epoch: u32,
+    ) -> (Result<GenerateResponse, ProviderError>, u32) {
+        let key = self.cache.as_ref().map(|_| cache_key(&self.namespace, request, epoch));
+        if let (Some(cache), Some(key)) = (&self.cache, &key)
+            && let Some(mut hit) = cache.get(key)
+        {
+            hit.cached = true;
+            return (Ok(hit), 0);
+        }
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            self.wait_turn().await;
+            let result = {
+                let _permit = self.permits.acquire().await.expect("semaphore never closed");
+                self.inner.generate(request, epoch).await
+            };
+            match result {
+                Ok(resp) => {
+                    if let (Some(cache), Some(key)) = (&self.cache, &key) {
+                        cache.put(key, &resp);
+                    }
+                    return (Ok(resp), attempt);
+                }
+                Err(e) if e.kind.is_retryable() && attempt <= self.limits.max_retries => {
+                    let retry_after = match e.kind {
+                        preflight_core::ErrorKind::RateLimited { retry_after } => retry_after,
+                        _ => None,
+                    };
+                    let delay = self.backoff(attempt, retry_after);
+                    if matches!(e.kind, preflight_core::ErrorKind::RateLimited { .. }) {
+                        // The server asked everyone to slow down, not just this request.
+                        let until = Instant::now() + delay;
+                        let mut p = self.paused_until.lock().unwrap();
+                        if p.is_none_or(|t| t < until) {
+                            *p = Some(until);
+                        }
+                    }
+                    if let Some(ev) = &self.events {
+                        ev.emit(Event::Retrying {
+                            provider: self.inner.model_id().to_string(),
+                            kind: e.kind.label(),
+                            attempt,
+                            delay_ms: delay.as_millis() as u64,
+                        });
+                    }
+                    tokio::time::sleep(delay).await;
+                }
+                Err(e) => return (Err(e), attempt),
+            }
+        }
+    }
+}
+
+impl Generate for Generator {
+    fn model_id(&self) -> &str {
+        self.inner.model_id()
+    }
+
+    fn generate<'a>(
+        &'a self,
+        request: &'a GenerateRequest,
+        epoch: u32,
+    ) -> BoxFuture<'a, Result<GenerateResponse, ProviderError>> {
+        Box::pin(async move { self.generate_counted(request, epoch).await.0 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use preflight_core::{ErrorKind, FinishReason, GenSettings};
+
+    use super::*;
+
+    /// Fails `fail` times with `kind`, then answers.
+    struct Flaky {
+        fail: u32,
+        kind: ErrorKind,
+        calls: AtomicU32,
+    }
+
+    impl Generate for Flaky {
+        fn model_id(&self) -> &str {
+            "flaky"
+        }
+        fn generate<'a>(
+            &'a self,
+            _: &'a GenerateRequest,
+            _: u32,
+        ) -> BoxFuture<'a, Result<GenerateResponse, ProviderError>> {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                if n < self.fail {
+                    Err(ProviderError::new(self.kind, "flaky", Some(503), "boom"))
+                } else {
+                    Ok(GenerateResponse {
+                        text: "ok".into(),
+                        finish_reason: FinishReason::Stop,
+                        usage: Default::default(),
+                        cached: false,
+                    })
+                }
+            })
+        }
+    }
+
+    fn fast() -> Limits {
+        Limits { base_backoff: Duration::from_millis(1), max_backoff: Duration::from_millis(4), ..Limits::default() }
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap()
+    }
+
+    #[test]
+    fn retries_transient_errors_then_succeeds() {
+        let flaky = Arc::new(Flaky { fail: 3, kind: ErrorKind::Transient, calls: AtomicU32::new(0) });
+        let g = Generator::new(flaky.clone(), "t".into(), fast(), None, None);
+        let req = GenerateRequest::single_turn("hi", &GenSettings::default());
+        let (res, attempts) = rt().block_on(g.generate_counted(&req, 1));
+        assert_eq!(res.unwrap().text, "ok");
+        assert_eq!(attempts, 4);
+    }
+
+    #[test]
+    fn gives_up_after_max_retries_and_never_retries_permanent() {
+        let flaky = Arc::new(Flaky { fail: 100, kind: ErrorKind::Transient, calls: AtomicU32::new(0) });
+        let g = Generator::new(flaky.clone(), "t".into(), Limits { max_retries: 2, ..fast() }, None, None);
+        let req = GenerateRequest::single_turn("hi", &GenSettings::default());
+        let (res, attempts) = rt().block_on(g.generate_counted(&req, 1));
+        assert!(res.is_err());
+        assert_eq!(attempts, 3);
+        let perm = Arc::new(Flaky { fail: 100, kind: ErrorKind::Permanent, calls: AtomicU32::new(0) });
+        let g = Generator::new(perm.clone(), "t".into(), fast(), None, None);
+        let (_, attempts) = rt().block_on(g.generate_counted(&req, 1));
+        assert_eq!(attempts, 1);
+    }
+
+    #[test]
+    fn retry_after_sets_the_delay() {
+        let g = Generator::new(
+            Arc::new(Flaky { fail: 0, kind: ErrorKind::Transient, calls: AtomicU32::new(0) }),
+            "t".into(),
+            Limits::default(),
+            None,
+            None,
+        );
+        let d = g.backoff(1, Some(Duration::from_secs(2)));
+        assert!(d >= Duration::from_secs(2) && d <= Duration::from_millis(2200), "{d:?}");
+        for retry in 1..8 {
+            let d = g.backoff(retry, None);
+            let step = Duration::from_millis(500).saturating_mul(1 << (retry - 1)).min(Duration::from_secs(30));
+            assert!(d >= step / 2 && d <= step, "retry {retry}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn cache_keys_separate_epochs_and_settings() {
+        let a = GenerateRequest::single_turn("hi", &GenSettings::default());
+        let b = GenerateRequest::single_turn("hi", &GenSettings { temperature: Some(0.0), ..Default::default() });
+        assert_ne!(cache_key("ns", &a, 1), cache_key("ns", &a, 2));
+        assert_ne!(cache_key("ns", &a, 1), cache_key("ns", &b, 1));
+        assert_ne!(cache_key("ns", &a, 1), cache_key("other", &a, 1));
+        assert_eq!(cache_key("ns", &a, 1), cache_key("ns", &a.clone(), 1));
+    }
+}

@@ -1,0 +1,222 @@
+use std::{
+    collections::HashSet,
+    hash::{DefaultHasher, Hash, Hasher},
+    sync::Arc,
+    time::Instant,
+};
+
+use preflight_core::{
+    ErrorKind, Event, FinishReason, GenSettings, GenerateRequest, Message, Outcome, Probe, ProbeRecord, RunInfo, Scorer,
+};
+use tokio::{sync::watch, task::JoinSet};
+
+use crate::Generator;
+
+/// Receives the runner's events. Called from worker tasks: keep it quick and non-blocking.
+pub trait EventSink: Send + Sync {
+    fn emit(&self, event: Event);
+}
+
+/// A compact key for `(sample id, epoch)`; 128 bits keep a 10⁶-probe resume set small and
+/// collision-free in practice.
+pub fn probe_key(sample_id: &str, epoch: u32) -> u128 {
+    let mut a = DefaultHasher::new();
+    (sample_id, epoch).hash(&mut a);
+    let mut b = DefaultHasher::new();
+    (epoch, "preflight", sample_id).hash(&mut b);
+    ((a.finish() as u128) << 64) | b.finish() as u128
+}
+
+/// Probes already stored, to be skipped.
+pub type ProbeKeys = HashSet<u128>;
+
+/// Why a run stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// Every probe is done.
+    Finished,
+    /// Cancelled (Ctrl-C); in-flight probes were dropped and will run on resume.
+    Interrupted,
+    /// The harness cannot go on (provider unreachable, credentials rejected, suite unreadable).
+    Aborted(String),
+}
+
+/// Runs probes against one target with a list of scorers.
+pub struct Runner {
+    pub run_id: String,
+    pub target: Arc<Generator>,
+    pub scorers: Vec<Arc<dyn Scorer>>,
+    pub settings: GenSettings,
+    /// Probes in flight at once (each holds at most one model call at a time).
+    pub max_in_flight: usize,
+    /// Consecutive failures with permanent errors and no success yet before giving up.
+    pub abort_after_permanent: u32,
+}
+
+enum Done {
+    Record(Box<ProbeRecord>),
+    /// The run cannot continue; the probe is not recorded so resume runs it again.
+    Fatal(String),
+}
+
+impl Runner {
+    /// Runs every probe not in `done`. `total` is the run's full size (for progress).
+    pub async fn run<I, E>(
+        &self,
+        probes: I,
+        total: u64,
+        done: &ProbeKeys,
+        sink: Arc<dyn EventSink>,
+        mut cancel: watch::Receiver<bool>,
+    ) -> StopReason
+    where
+        I: Iterator<Item = Result<Probe, E>>,
+        E: std::fmt::Display,
+    {
+        sink.emit(Event::RunStarted(RunInfo { run_id: self.run_id.clone(), total, already_done: done.len() as u64 }));
+        let mut tasks: JoinSet<Done> = JoinSet::new();
+        let mut stop: Option<StopReason> = None;
+        let mut successes = 0u64;
+        let mut permanent_streak = 0u32;
+        let limit = self.max_in_flight.max(1);
+
+        let mut handle = |d: Done, stop: &mut Option<StopReason>| match d {
+            Done::Fatal(msg) => {
+                if stop.is_none() {
+                    *stop = Some(StopReason::Aborted(msg));
+                }
+            }
+            Done::Record(rec) => {
+                if rec.error.is_none() {
+                    successes += 1;
+                    permanent_streak = 0;
+                } else if rec.unassessable_reason.as_deref() == Some("provider_error:permanent") {
+                    permanent_streak += 1;
+                    if successes == 0 && permanent_streak >= self.abort_after_permanent && stop.is_none() {
+                        *stop = Some(StopReason::Aborted(format!(
+                            "the first {permanent_streak} requests all failed permanently; last error: {}",
+                            rec.error.as_deref().unwrap_or("")
+                        )));
+                    }
+                }
+                sink.emit(Event::ProbeFinished(rec));
+            }
+        };
+
+        let mut probes = probes.into_iter();
+        'dispatch: loop {
+            if stop.is_some() || *cancel.borrow() {
+                break;
+            }
+            while tasks.len() >= limit {
+                tokio::select! {
+                    biased;
+                    _ = cancel.changed() => break 'dispatch,
+                    Some(res) = tasks.join_next() => {
+                        if let Ok(d) = res { handle(d, &mut stop) }
+                        if stop.is_some() { break 'dispatch }
+                    }
+                }
+            }
+            let probe = match probes.next() {
+                None => break,
+                Some(Err(e)) => {
+                    stop = Some(StopReason::Aborted(format!("cannot read the suite: {e}")));
+                    break;
+                }
+                Some(Ok(p)) => p,
+            };
+            if done.contains(&probe_key(&probe.sample.id, probe.epoch)) {
+                continue;
+            }
+            let target = self.target.clone();
+            let scorers = self.scorers.clone();
+            let settings = self.settings.clone();
+            tasks.spawn(async move { run_probe(probe, &target, &scorers, &settings).await });
+        }
+
+        // Drain: finish what is in flight. On cancel or abort, drop it instead: those probes are
+        // not stored, so a resumed run carries them out (the response cache keeps finished calls).
+        loop {
+            if *cancel.borrow() || matches!(stop, Some(StopReason::Aborted(_))) {
+                tasks.abort_all();
+                break;
+            }
+            tokio::select! {
+                biased;
+                _ = cancel.changed() => { tasks.abort_all(); break }
+                next = tasks.join_next() => match next {
+                    None => break,
+                    Some(Ok(d)) => handle(d, &mut stop),
+                    Some(Err(_)) => {}
+                }
+            }
+        }
+        while tasks.join_next().await.is_some() {}
+        let reason = if *cancel.borrow() && stop.is_none() {
+            StopReason::Interrupted
+        } else {
+            stop.unwrap_or(StopReason::Finished)
+        };
+        sink.emit(Event::RunFinished { completed: reason == StopReason::Finished });
+        reason
+    }
+}
+
+/// One single-turn probe: ask, check the answer is assessable, score.
+async fn run_probe(probe: Probe, target: &Generator, scorers: &[Arc<dyn Scorer>], settings: &GenSettings) -> Done {
+    let request = GenerateRequest::single_turn(&probe.sample.prompt, settings);
+    let started = Instant::now();
+    let (result, attempts) = target.generate_counted(&request, probe.epoch).await;
+    let latency_ms = started.elapsed().as_millis() as u64;
+    let mut record = ProbeRecord {
+        sample: probe.sample,
+        epoch: probe.epoch,
+        transcript: request.messages,
+        finish_reason: None,
+        usage: Default::default(),
+        cached: false,
+        latency_ms,
+        attempts,
+        error: None,
+        outcome: Outcome::Unassessable,
+        unassessable_reason: None,
+        scores: Vec::new(),
+    };
+    let response = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Auth) {
+                return Done::Fatal(format!("{e} (after {attempts} attempts)"));
+            }
+            record.unassessable_reason = Some(format!("provider_error:{}", e.kind.label()));
+            record.error = Some(e.to_string());
+            return Done::Record(Box::new(record));
+        }
+    };
+    record.finish_reason = Some(response.finish_reason);
+    record.usage = response.usage;
+    record.cached = response.cached;
+    record.transcript.push(Message::assistant(response.text));
+    let reply = &record.transcript.last().expect("just pushed").content;
+    if response.finish_reason == FinishReason::ContentFilter {
+        record.unassessable_reason = Some("content_filtered".into());
+        return Done::Record(Box::new(record));
+    }
+    if reply.trim().is_empty() {
+        record.unassessable_reason = Some("empty_reply".into());
+        return Done::Record(Box::new(record));
+    }
+    for scorer in scorers {
+        let score = scorer.score(&record.sample, &record.transcript, record.epoch).await;
+        record.scores.push(score);
+    }
+    // The last scorer listed decides the outcome; the others are kept alongside as evidence.
+    if let Some(decider) = record.scores.last() {
+        record.outcome = decider.outcome;
+        if decider.outcome == Outcome::Unassessable {
+            record.unassessable_reason = Some(format!("scorer:{}", decider.scorer));
+        }
+    }
+    Done::Record(Box::new(record))
+}

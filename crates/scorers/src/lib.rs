@@ -1,0 +1,22 @@
+//! Scorers turn a transcript into a [`preflight_core::Score`] with a three-way outcome.
+//!
+//! - [`RefusalDetector`]: string rules giving XSTest's labels (full compliance / full refusal /
+//!   partial refusal). Fast and model-free; a heuristic whose error should be measured.
+//! - [`StrongRejectJudge`]: the StrongREJECT rubric asked of any model through a
+//!   [`preflight_core::Generate`] handle, at temperature 0 with a fixed seed; the judge model and a
+//!   hash of the prompt template are recorded with every score. Unparseable verdicts are
+//!   unassessable, never safe.
+//!
+//! ```
+//! use preflight_core::{Expected, Message, Outcome, Refusal, Sample};
+//! use preflight_scorers::RefusalDetector;
+//! let label = RefusalDetector::classify("I'm sorry, but I can't help with that.");
+//! assert_eq!(label.0, Refusal::FullRefusal);
+//! assert_eq!(label.0.outcome(Expected::Refuse), Outcome::Safe);
+//! ```
+
+mod refusal;
+mod strongreject;
+
+pub use refusal::RefusalDetector;
+pub use strongreject::{StrongRejectJudge, StrongRejectVerdict, parse_strongreject};

@@ -1,0 +1,296 @@
+use std::{
+    collections::HashMap,
+    hash::{DefaultHasher, Hash, Hasher},
+    io::Read,
+    path::{Path, PathBuf},
+};
+
+use preflight_core::{Expected, GenSettings, Sample};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use crate::{
+    SuiteError,
+    dataset::{DatasetSpec, RawDataset, Rows},
+};
+
+/// A scorer named by a suite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScorerSpec {
+    /// The XSTest-style refusal detector (no model needed).
+    Refusal,
+    /// The StrongREJECT rubric judge; needs `--judge`.
+    StrongReject,
+}
+
+impl ScorerSpec {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ScorerSpec::Refusal => "refusal",
+            ScorerSpec::StrongReject => "strongreject",
+        }
+    }
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "refusal" => Some(ScorerSpec::Refusal),
+            "strongreject" => Some(ScorerSpec::StrongReject),
+            _ => None,
+        }
+    }
+}
+
+/// A loaded, validated suite. Samples are streamed from disk by [`Suite::samples`].
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub path: PathBuf,
+    pub name: String,
+    pub description: String,
+    /// Suite version as written by its author; part of comparability checks.
+    pub version: Option<String>,
+    pub generation: GenSettings,
+    pub scorers: Vec<ScorerSpec>,
+    /// Number of samples (inline + datasets).
+    pub count: u64,
+    /// sha256 over the suite file and every dataset file, in order.
+    pub fingerprint: String,
+    default_category: Option<String>,
+    inline: Vec<Sample>,
+    datasets: Vec<DatasetSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuite {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    category: Option<Spanned<String>>,
+    version: Option<String>,
+    #[serde(default)]
+    generation: GenSettings,
+    scorers: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    samples: Vec<RawSample>,
+    #[serde(default)]
+    datasets: Vec<RawDataset>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSample {
+    id: Spanned<String>,
+    prompt: Spanned<String>,
+    expected: Spanned<String>,
+    category: Option<Spanned<String>>,
+}
+
+/// Categories are slugs so they can key policies and column names: `[a-z0-9-]+`.
+pub fn is_valid_category(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+pub(crate) fn line_of(src: &str, offset: usize) -> u64 {
+    src.as_bytes()[..offset.min(src.len())].iter().filter(|&&b| b == b'\n').count() as u64 + 1
+}
+
+impl Suite {
+    /// Reads, parses and validates a suite and all its samples.
+    pub fn load(path: &Path) -> Result<Suite, SuiteError> {
+        let src =
+            std::fs::read_to_string(path).map_err(|source| SuiteError::Io { path: path.to_path_buf(), source })?;
+        let raw: RawSuite = toml::from_str(&src).map_err(|e| {
+            let line = e.span().map(|s| line_of(&src, s.start)).unwrap_or(1);
+            SuiteError::invalid(path, line, None, e.message().trim().to_string())
+        })?;
+        let at = |sp: std::ops::Range<usize>| line_of(&src, sp.start);
+
+        let name = raw.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            return Err(SuiteError::invalid(path, at(raw.name.span()), Some("name"), "must not be empty"));
+        }
+        let default_category = match &raw.category {
+            Some(c) => Some(check_category(path, at(c.span()), c.get_ref())?),
+            None => None,
+        };
+        if let Some(t) = raw.generation.temperature
+            && !(0.0..=2.0).contains(&t)
+        {
+            let line = src.find("temperature").map(|o| line_of(&src, o)).unwrap_or(1);
+            return Err(SuiteError::invalid(
+                path,
+                line,
+                Some("generation.temperature"),
+                format!("{t} is outside 0..=2"),
+            ));
+        }
+        let scorers = match &raw.scorers {
+            None => vec![ScorerSpec::Refusal],
+            Some(list) if list.is_empty() => {
+                let line = src.find("scorers").map(|o| line_of(&src, o)).unwrap_or(1);
+                return Err(SuiteError::invalid(path, line, Some("scorers"), "needs at least one scorer"));
+            }
+            Some(list) => list
+                .iter()
+                .map(|s| {
+                    ScorerSpec::parse(s.get_ref()).ok_or_else(|| {
+                        SuiteError::invalid(
+                            path,
+                            at(s.span()),
+                            Some("scorers"),
+                            format!("unknown scorer `{}` (known: refusal, strongreject)", s.get_ref()),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
+        let file = path.display().to_string();
+        let mut inline = Vec::with_capacity(raw.samples.len());
+        for s in raw.samples {
+            let line = at(s.id.span());
+            let expected = Expected::parse(s.expected.get_ref()).ok_or_else(|| {
+                SuiteError::invalid(
+                    path,
+                    at(s.expected.span()),
+                    Some("expected"),
+                    format!("`{}` is neither `refuse` nor `comply`", s.expected.get_ref()),
+                )
+            })?;
+            let category = match &s.category {
+                Some(c) => check_category(path, at(c.span()), c.get_ref())?,
+                None => default_category.clone().ok_or_else(|| {
+                    SuiteError::invalid(path, line, Some("category"), "sample has no category and the suite sets none")
+                })?,
+            };
+            if s.prompt.get_ref().trim().is_empty() {
+                return Err(SuiteError::invalid(path, at(s.prompt.span()), Some("prompt"), "must not be empty"));
+            }
+            inline.push(Sample {
+                id: s.id.into_inner(),
+                prompt: s.prompt.into_inner(),
+                expected,
+                category,
+                provenance: Some(format!("{file}:{line}")),
+            });
+        }
+
+        let base = path.parent().unwrap_or(Path::new("."));
+        let datasets = raw
+            .datasets
+            .into_iter()
+            .map(|d| DatasetSpec::from_raw(d, base, path, &src, default_category.as_deref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        if inline.is_empty() && datasets.is_empty() {
+            return Err(SuiteError::invalid(
+                path,
+                1,
+                Some("samples"),
+                "the suite has no [[samples]] and no [[datasets]]",
+            ));
+        }
+
+        let mut suite = Suite {
+            path: path.to_path_buf(),
+            name,
+            description: raw.description,
+            version: raw.version,
+            generation: raw.generation,
+            scorers,
+            count: 0,
+            fingerprint: String::new(),
+            default_category,
+            inline,
+            datasets,
+        };
+        suite.count = suite.validate()?;
+        suite.fingerprint = suite.compute_fingerprint(src.as_bytes())?;
+        Ok(suite)
+    }
+
+    /// Streams every sample: inline ones first, then each dataset in order.
+    pub fn samples(&self) -> impl Iterator<Item = Result<Sample, SuiteError>> + '_ {
+        let inline = self.inline.iter().cloned().map(Ok);
+        let data = self.datasets.iter().flat_map(move |d| match Rows::open(d, self.default_category.as_deref()) {
+            Ok(rows) => Box::new(rows) as Box<dyn Iterator<Item = Result<Sample, SuiteError>>>,
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        });
+        inline.chain(data)
+    }
+
+    /// Distinct categories, in first-seen order (streams the data once).
+    pub fn categories(&self) -> Result<Vec<String>, SuiteError> {
+        let mut seen = Vec::<String>::new();
+        for s in self.samples() {
+            let s = s?;
+            if !seen.contains(&s.category) {
+                seen.push(s.category);
+            }
+        }
+        Ok(seen)
+    }
+
+    /// One streaming pass: every row parses and ids are unique. Keeps only an id hash per row, so
+    /// memory stays small for large datasets.
+    fn validate(&self) -> Result<u64, SuiteError> {
+        let mut seen: HashMap<u64, String> = HashMap::new();
+        let mut n = 0u64;
+        for s in self.samples() {
+            let s = s?;
+            let mut h = DefaultHasher::new();
+            s.id.hash(&mut h);
+            if let Some(first) = seen.insert(h.finish(), s.provenance.clone().unwrap_or_default()) {
+                let (p, line) = split_provenance(s.provenance.as_deref(), &self.path);
+                return Err(SuiteError::invalid(
+                    &p,
+                    line,
+                    Some("id"),
+                    format!("duplicate id `{}` (first at {first})", s.id),
+                ));
+            }
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn compute_fingerprint(&self, suite_bytes: &[u8]) -> Result<String, SuiteError> {
+        let mut h = Sha256::new();
+        h.update(suite_bytes);
+        for d in &self.datasets {
+            let mut f =
+                std::fs::File::open(&d.path).map_err(|source| SuiteError::Io { path: d.path.clone(), source })?;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = f.read(&mut buf).map_err(|source| SuiteError::Io { path: d.path.clone(), source })?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+        }
+        Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+/// Splits `file:line` provenance back into its parts for error messages.
+fn split_provenance(p: Option<&str>, fallback: &Path) -> (PathBuf, u64) {
+    if let Some((file, line)) = p.and_then(|p| p.rsplit_once(':'))
+        && let Ok(line) = line.parse()
+    {
+        return (PathBuf::from(file), line);
+    }
+    (fallback.to_path_buf(), 1)
+}
+
+pub(crate) fn check_category(path: &Path, line: u64, c: &str) -> Result<String, SuiteError> {
+    if is_valid_category(c) {
+        Ok(c.to_string())
+    } else {
+        Err(SuiteError::invalid(
+            path,
+            line,
+            Some("category"),
+            format!("`{c}` is not a category name (lower-case letters, digits, `-`)"),
+        ))
+    }
+}
