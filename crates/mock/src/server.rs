@@ -69,17 +69,44 @@ pub struct Stats {
     pub max_in_flight: u64,
     /// Requests answered per HTTP status (hangs are not answered).
     pub by_status: HashMap<u16, u64>,
-    /// Requests per distinct last-user message hash, to spot duplicates.
+    /// Distinct last-user messages seen, to spot duplicates.
     pub distinct_prompts: u64,
+    /// Microseconds from start / reset to the first request and to the last answer: the span a
+    /// client kept the server busy, without its own start-up and shut-down.
+    pub first_request_us: Option<u64>,
+    pub last_reply_us: Option<u64>,
 }
 
-#[derive(Default)]
 struct Shared {
+    epoch: Mutex<std::time::Instant>,
+    first_us: AtomicU64,
+    last_us: AtomicU64,
     requests: AtomicU64,
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
     by_status: Mutex<HashMap<u16, u64>>,
     seen: Mutex<HashMap<String, u64>>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            epoch: Mutex::new(std::time::Instant::now()),
+            first_us: AtomicU64::new(u64::MAX),
+            last_us: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
+            by_status: Mutex::new(HashMap::new()),
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Shared {
+    fn now_us(&self) -> u64 {
+        self.epoch.lock().unwrap().elapsed().as_micros() as u64
+    }
 }
 
 struct State {
@@ -215,6 +242,8 @@ fn stats(st: &State) -> Stats {
         max_in_flight: s.max_in_flight.load(Ordering::Relaxed),
         by_status: s.by_status.lock().unwrap().clone(),
         distinct_prompts: s.seen.lock().unwrap().len() as u64,
+        first_request_us: Some(s.first_us.load(Ordering::Relaxed)).filter(|v| *v != u64::MAX),
+        last_reply_us: Some(s.last_us.load(Ordering::Relaxed)).filter(|v| *v != 0),
     }
 }
 
@@ -224,6 +253,9 @@ fn reset(st: &State) {
     s.max_in_flight.store(s.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
     s.by_status.lock().unwrap().clear();
     s.seen.lock().unwrap().clear();
+    *s.epoch.lock().unwrap() = std::time::Instant::now();
+    s.first_us.store(u64::MAX, Ordering::Relaxed);
+    s.last_us.store(0, Ordering::Relaxed);
 }
 
 fn respond(code: u16, body: Bytes, extra: Option<(&'static str, String)>) -> Response<Full<Bytes>> {
@@ -283,6 +315,7 @@ async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<R
     }
     let sh = &st.shared;
     sh.requests.fetch_add(1, Ordering::Relaxed);
+    sh.first_us.fetch_min(sh.now_us(), Ordering::Relaxed);
     let now = sh.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
     sh.max_in_flight.fetch_max(now, Ordering::Relaxed);
     let _guard = InFlight(sh);
@@ -324,6 +357,7 @@ async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<R
 }
 
 fn count(sh: &Shared, r: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    sh.last_us.fetch_max(sh.now_us(), Ordering::Relaxed);
     *sh.by_status.lock().unwrap().entry(r.status().as_u16()).or_insert(0) += 1;
     r
 }

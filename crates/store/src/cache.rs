@@ -33,7 +33,7 @@ impl SqliteCache {
             "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, created_at TEXT NOT NULL)",
         )?;
         let writer = open_conn(path)?;
-        let (tx, rx) = sync_channel(8192);
+        let (tx, rx) = sync_channel(2048);
         let thread = std::thread::Builder::new()
             .name("preflight-cache".into())
             .spawn(move || write_loop(writer, rx))

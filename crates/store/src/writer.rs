@@ -13,6 +13,8 @@ use crate::{now_rfc3339, store::open_conn};
 /// Most rows per transaction, and the longest a finished probe waits before it is committed.
 const BATCH_ROWS: usize = 512;
 const BATCH_WAIT: Duration = Duration::from_millis(100);
+/// Records waiting for the writer; bounded so a slow disk slows producers instead of growing memory.
+const QUEUE: usize = 2048;
 
 /// Appends one run's probe records from any thread; a background thread commits them in batches.
 pub struct Writer {
@@ -24,8 +26,7 @@ impl Writer {
     pub(crate) fn start(path: &Path, run_id: &str) -> Result<Writer, rusqlite::Error> {
         let run_id = run_id.to_string();
         let conn = open_conn(path)?;
-        // Bounded: if the disk falls behind, producers wait instead of memory growing.
-        let (tx, rx) = sync_channel::<Box<ProbeRecord>>(8192);
+        let (tx, rx) = sync_channel::<Box<ProbeRecord>>(QUEUE);
         let thread = std::thread::Builder::new()
             .name("preflight-store".into())
             .spawn(move || write_loop(conn, &run_id, rx))
@@ -33,7 +34,7 @@ impl Writer {
         Ok(Writer { tx: Some(tx), thread: Some(thread) })
     }
 
-    /// Queues a record. Blocks only when 8,192 records are waiting.
+    /// Queues a record. Blocks only when the queue is full.
     pub fn append(&self, record: Box<ProbeRecord>) {
         if let Some(tx) = &self.tx {
             match tx.try_send(record) {

@@ -1,5 +1,5 @@
 use std::{
-    collections::HashMap,
+    collections::HashSet,
     hash::{DefaultHasher, Hash, Hasher},
     io::Read,
     path::{Path, PathBuf},
@@ -230,23 +230,31 @@ impl Suite {
         Ok(seen)
     }
 
-    /// One streaming pass: every row parses and ids are unique. Keeps only an id hash per row, so
-    /// memory stays small for large datasets.
+    /// One streaming pass: every row parses and ids are unique. Keeps only a 64-bit id hash per
+    /// row (memory stays flat-ish for 10⁶ rows); a hash hit is confirmed by a second pass, which
+    /// also finds where the first copy is.
     fn validate(&self) -> Result<u64, SuiteError> {
-        let mut seen: HashMap<u64, String> = HashMap::new();
+        let hash = |id: &str| {
+            let mut h = DefaultHasher::new();
+            id.hash(&mut h);
+            h.finish()
+        };
+        let mut seen: HashSet<u64> = HashSet::new();
         let mut n = 0u64;
         for s in self.samples() {
             let s = s?;
-            let mut h = DefaultHasher::new();
-            s.id.hash(&mut h);
-            if let Some(first) = seen.insert(h.finish(), s.provenance.clone().unwrap_or_default()) {
-                let (p, line) = split_provenance(s.provenance.as_deref(), &self.path);
-                return Err(SuiteError::invalid(
-                    &p,
-                    line,
-                    Some("id"),
-                    format!("duplicate id `{}` (first at {first})", s.id),
-                ));
+            if !seen.insert(hash(&s.id)) {
+                let first = self.samples().filter_map(Result::ok).find(|o| o.id == s.id);
+                if let Some(first) = first.filter(|f| f.provenance != s.provenance) {
+                    let (p, line) = split_provenance(s.provenance.as_deref(), &self.path);
+                    let at = first.provenance.unwrap_or_default();
+                    return Err(SuiteError::invalid(
+                        &p,
+                        line,
+                        Some("id"),
+                        format!("duplicate id `{}` (first at {at})", s.id),
+                    ));
+                }
             }
             n += 1;
         }
