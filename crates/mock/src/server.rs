@@ -75,12 +75,15 @@ pub struct Stats {
     /// client kept the server busy, without its own start-up and shut-down.
     pub first_request_us: Option<u64>,
     pub last_reply_us: Option<u64>,
+    /// Requests arrived per 50 ms since start / reset (shows ramp-up and stalls).
+    pub arrivals_per_50ms: Vec<u64>,
 }
 
 struct Shared {
     epoch: Mutex<std::time::Instant>,
     first_us: AtomicU64,
     last_us: AtomicU64,
+    arrivals: Mutex<Vec<u64>>,
     requests: AtomicU64,
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
@@ -94,6 +97,7 @@ impl Default for Shared {
             epoch: Mutex::new(std::time::Instant::now()),
             first_us: AtomicU64::new(u64::MAX),
             last_us: AtomicU64::new(0),
+            arrivals: Mutex::new(Vec::new()),
             requests: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             max_in_flight: AtomicU64::new(0),
@@ -244,6 +248,7 @@ fn stats(st: &State) -> Stats {
         distinct_prompts: s.seen.lock().unwrap().len() as u64,
         first_request_us: Some(s.first_us.load(Ordering::Relaxed)).filter(|v| *v != u64::MAX),
         last_reply_us: Some(s.last_us.load(Ordering::Relaxed)).filter(|v| *v != 0),
+        arrivals_per_50ms: s.arrivals.lock().unwrap().clone(),
     }
 }
 
@@ -256,6 +261,7 @@ fn reset(st: &State) {
     *s.epoch.lock().unwrap() = std::time::Instant::now();
     s.first_us.store(u64::MAX, Ordering::Relaxed);
     s.last_us.store(0, Ordering::Relaxed);
+    s.arrivals.lock().unwrap().clear();
 }
 
 fn respond(code: u16, body: Bytes, extra: Option<(&'static str, String)>) -> Response<Full<Bytes>> {
@@ -315,7 +321,18 @@ async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<R
     }
     let sh = &st.shared;
     sh.requests.fetch_add(1, Ordering::Relaxed);
-    sh.first_us.fetch_min(sh.now_us(), Ordering::Relaxed);
+    let arrived = sh.now_us();
+    sh.first_us.fetch_min(arrived, Ordering::Relaxed);
+    {
+        let mut a = sh.arrivals.lock().unwrap();
+        let slot = (arrived / 50_000) as usize;
+        if slot < 100_000 {
+            if a.len() <= slot {
+                a.resize(slot + 1, 0);
+            }
+            a[slot] += 1;
+        }
+    }
     let now = sh.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
     sh.max_in_flight.fetch_max(now, Ordering::Relaxed);
     let _guard = InFlight(sh);
