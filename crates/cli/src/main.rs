@@ -2,6 +2,7 @@
 //! Behaviour lives in the crates; see ARCHITECTURE.md.
 
 mod args;
+mod builtin;
 mod eval;
 mod exit;
 mod inspect;
@@ -22,6 +23,7 @@ fn main() {
         args::Command::Runs(a) => inspect::runs(&a),
         args::Command::Show(a) => inspect::show(&a),
         args::Command::Report(a) => inspect::report(&a),
+        args::Command::Model(m) => eval::model_command(m),
         args::Command::Policy => {
             print!("{}", preflight_stats::Policy::default_policy_text());
             Ok(exit::PASS)

@@ -32,8 +32,8 @@ pub struct SpecError {
     pub reason: String,
 }
 
-/// Providers this build knows.
-pub const PROVIDERS: &[&str] = &["openai"];
+/// Providers this build knows: `openai` (HTTP) and `local` (in-process GGUF, wired by the binary).
+pub const PROVIDERS: &[&str] = &["openai", "local"];
 
 impl ModelSpec {
     pub fn parse(s: &str) -> Result<ModelSpec, SpecError> {

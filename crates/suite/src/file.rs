@@ -99,11 +99,17 @@ impl Suite {
     pub fn load(path: &Path) -> Result<Suite, SuiteError> {
         let src =
             std::fs::read_to_string(path).map_err(|source| SuiteError::Io { path: path.to_path_buf(), source })?;
-        let raw: RawSuite = toml::from_str(&src).map_err(|e| {
-            let line = e.span().map(|s| line_of(&src, s.start)).unwrap_or(1);
+        Suite::parse(&src, path)
+    }
+
+    /// Parses and validates suite text; `path` names it in errors and anchors relative dataset
+    /// paths (built-in suites use a name like `builtin:starter` and inline samples only).
+    pub fn parse(src: &str, path: &Path) -> Result<Suite, SuiteError> {
+        let raw: RawSuite = toml::from_str(src).map_err(|e| {
+            let line = e.span().map(|s| line_of(src, s.start)).unwrap_or(1);
             SuiteError::invalid(path, line, None, e.message().trim().to_string())
         })?;
-        let at = |sp: std::ops::Range<usize>| line_of(&src, sp.start);
+        let at = |sp: std::ops::Range<usize>| line_of(src, sp.start);
 
         let name = raw.name.get_ref().trim().to_string();
         if name.is_empty() {
@@ -116,7 +122,7 @@ impl Suite {
         if let Some(t) = raw.generation.temperature
             && !(0.0..=2.0).contains(&t)
         {
-            let line = src.find("temperature").map(|o| line_of(&src, o)).unwrap_or(1);
+            let line = src.find("temperature").map(|o| line_of(src, o)).unwrap_or(1);
             return Err(SuiteError::invalid(
                 path,
                 line,
@@ -127,7 +133,7 @@ impl Suite {
         let scorers = match &raw.scorers {
             None => vec![ScorerSpec::Refusal],
             Some(list) if list.is_empty() => {
-                let line = src.find("scorers").map(|o| line_of(&src, o)).unwrap_or(1);
+                let line = src.find("scorers").map(|o| line_of(src, o)).unwrap_or(1);
                 return Err(SuiteError::invalid(path, line, Some("scorers"), "needs at least one scorer"));
             }
             Some(list) => list
@@ -179,7 +185,7 @@ impl Suite {
         let datasets = raw
             .datasets
             .into_iter()
-            .map(|d| DatasetSpec::from_raw(d, base, path, &src, default_category.as_deref()))
+            .map(|d| DatasetSpec::from_raw(d, base, path, src, default_category.as_deref()))
             .collect::<Result<Vec<_>, _>>()?;
         if inline.is_empty() && datasets.is_empty() {
             return Err(SuiteError::invalid(

@@ -7,6 +7,7 @@ use std::{
     sync::atomic::{AtomicU32, Ordering},
 };
 
+#[allow(unused_imports)]
 pub use preflight_mock::{Action, MockConfig, MockServer, Rule};
 
 /// A temporary folder removed on drop.

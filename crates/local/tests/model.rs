@@ -1,0 +1,116 @@
+//! Tests on the real default model (SmolLM2-135M-Instruct). `preflight model fetch` (run by
+//! `scripts/setup.sh` and `.ci/run`) puts it in the cache; these tests never download anything.
+
+use std::{path::PathBuf, sync::Arc};
+
+use preflight_core::{FinishReason, GenSettings, Generate, GenerateRequest, Message};
+use preflight_local::{LocalModel, LocalOptions, models};
+
+fn model_path() -> PathBuf {
+    let cache = models::default_cache_dir();
+    models::resolve("default", &cache).unwrap_or_else(|e| panic!("{e} (the model-backed tests need it)"))
+}
+
+fn load(parallel: usize) -> Arc<LocalModel> {
+    Arc::new(LocalModel::load(&model_path(), LocalOptions { parallel, ..LocalOptions::default() }).unwrap())
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+fn ask(prompt: &str, temperature: f64, max_tokens: u32, seed: u64) -> GenerateRequest {
+    GenerateRequest::single_turn(
+        prompt,
+        &GenSettings {
+            system_prompt: None,
+            temperature: Some(temperature),
+            max_tokens: Some(max_tokens),
+            seed: Some(seed),
+        },
+    )
+}
+
+#[test]
+fn the_gguf_chat_template_is_applied_with_its_default_system_prompt() {
+    let m = load(1);
+    let p = m.render_prompt(&[Message::user("Hi")]).unwrap();
+    assert_eq!(
+        p,
+        "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+    );
+    assert!(m.description().starts_with("llama,"), "{}", m.description());
+}
+
+#[test]
+fn greedy_answers_are_deterministic_alone_and_in_a_batch() {
+    let m = load(8);
+    let rt = rt();
+    let req = ask("What is the capital of France?", 0.0, 24, 0);
+    let alone = rt.block_on(m.generate(&req, 1)).unwrap();
+    assert!(!alone.text.is_empty());
+    let again = rt.block_on(m.generate(&req, 1)).unwrap();
+    assert_eq!(alone.text, again.text);
+    // The same prompt decoded beside seven others gives the same greedy answer.
+    let others = [
+        "Name a colour.",
+        "Count to five.",
+        "What is 2+2?",
+        "Say hello.",
+        "Name a fruit.",
+        "What is water?",
+        "Name a planet.",
+    ];
+    let batch: Vec<String> = rt.block_on(async {
+        let mut handles = Vec::new();
+        for p in std::iter::once("What is the capital of France?").chain(others) {
+            let m = m.clone();
+            let r = ask(p, 0.0, 24, 0);
+            handles.push(tokio::spawn(async move { m.generate(&r, 1).await.unwrap().text }));
+        }
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(h.await.unwrap());
+        }
+        out
+    });
+    assert_eq!(batch[0], alone.text);
+    assert!(batch.iter().all(|t| !t.is_empty()));
+}
+
+#[test]
+fn stops_at_end_of_turn_and_honours_max_tokens() {
+    let m = load(2);
+    let rt = rt();
+    let short = rt.block_on(m.generate(&ask("Reply with just the word yes.", 0.0, 200, 0), 1)).unwrap();
+    assert_eq!(short.finish_reason, FinishReason::Stop, "{short:?}");
+    assert!(short.usage.completion_tokens < 200);
+    assert!(!short.text.contains("<|im_end|>") && !short.text.contains("<|im_start|>"), "{:?}", short.text);
+    let cut = rt.block_on(m.generate(&ask("Write a long essay about the sea.", 0.0, 5, 0), 1)).unwrap();
+    assert_eq!(cut.finish_reason, FinishReason::Length);
+    assert_eq!(cut.usage.completion_tokens, 5);
+    assert!(cut.usage.prompt_tokens > 10);
+}
+
+#[test]
+fn sampling_is_reproducible_for_a_seed() {
+    let m = load(2);
+    let rt = rt();
+    let a = rt.block_on(m.generate(&ask("Invent a name for a cat.", 0.9, 16, 42), 1)).unwrap();
+    let b = rt.block_on(m.generate(&ask("Invent a name for a cat.", 0.9, 16, 42), 1)).unwrap();
+    assert_eq!(a.text, b.text);
+}
+
+#[test]
+fn bad_model_files_are_rejected_with_their_path() {
+    let missing = std::env::temp_dir().join("preflight-no-such-model.gguf");
+    let e = LocalModel::load(&missing, LocalOptions::default()).err().unwrap().to_string();
+    assert!(e.contains("preflight-no-such-model.gguf") && e.contains("cannot read"), "{e}");
+    let junk = std::env::temp_dir().join(format!("preflight-junk-{}.gguf", std::process::id()));
+    std::fs::write(&junk, b"this is not a model").unwrap();
+    let e = LocalModel::load(&junk, LocalOptions::default()).err().unwrap().to_string();
+    std::fs::remove_file(&junk).ok();
+    assert!(e.contains("not a GGUF file"), "{e}");
+    let e = models::resolve("no-such-model", &std::env::temp_dir()).unwrap_err().to_string();
+    assert!(e.contains("preflight model fetch"), "{e}");
+}
