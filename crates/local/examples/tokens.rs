@@ -1,0 +1,83 @@
+//! Tokens per second of the in-process engine (used by `bench/llama.sh`).
+//!
+//! ```text
+//! cargo run --release -p preflight-local --example tokens -- MODEL.gguf THREADS PARALLEL [CTX_PER_SEQ]
+//! ```
+//! Prints one JSON line: prompt tokens/s (a long prompt, 1 new token), single-stream generation
+//! tokens/s, and aggregate generation tokens/s with PARALLEL concurrent prompts.
+
+use std::{sync::Arc, time::Instant};
+
+use preflight_core::{GenSettings, Generate, GenerateRequest};
+use preflight_local::{LocalModel, LocalOptions};
+
+const STORIES: [&str; 8] = [
+    "Write a long story about a dragon who learns to bake bread.",
+    "Write a long story about a lighthouse keeper and a storm.",
+    "Write a long story about a robot that wants to paint.",
+    "Write a long story about two friends crossing a desert.",
+    "Write a long story about a cat who runs a library.",
+    "Write a long story about a village that forgot its name.",
+    "Write a long story about a sailor who maps the stars.",
+    "Write a long story about a garden that grows at night.",
+];
+
+fn req(prompt: &str, max: u32) -> GenerateRequest {
+    GenerateRequest::single_turn(
+        prompt,
+        &GenSettings { temperature: Some(0.0), max_tokens: Some(max), ..Default::default() },
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let path = std::path::PathBuf::from(&args[1]);
+    let threads: usize = args[2].parse().unwrap();
+    let parallel: usize = args[3].parse().unwrap();
+    let ctx_per_seq: u32 = args.get(4).map(|a| a.parse().unwrap()).unwrap_or(LocalOptions::default().ctx_per_seq);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let single = LocalModel::load(&path, LocalOptions { threads, parallel: 1, ..LocalOptions::default() }).unwrap();
+    let long_prompt = "Summarise the following text in one word. ".to_string()
+        + &"The quick brown fox jumps over the lazy dog. ".repeat(40);
+    rt.block_on(single.generate(&req("Hi", 4), 1)).unwrap(); // warm-up
+
+    let t = Instant::now();
+    let r = rt.block_on(single.generate(&req(&long_prompt, 1), 1)).unwrap();
+    let prompt_tps = r.usage.prompt_tokens as f64 / t.elapsed().as_secs_f64();
+
+    let (mut gen_tokens, mut gen_secs) = (0u32, 0f64);
+    for s in STORIES.iter().take(2) {
+        let t = Instant::now();
+        let r1 = rt.block_on(single.generate(&req(s, 1), 1)).unwrap();
+        let first = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let r = rt.block_on(single.generate(&req(s, 128), 1)).unwrap();
+        gen_secs += t.elapsed().as_secs_f64() - first;
+        gen_tokens += r.usage.completion_tokens - r1.usage.completion_tokens;
+    }
+    let single_tps = gen_tokens as f64 / gen_secs;
+    drop(single);
+
+    let many = Arc::new(
+        LocalModel::load(&path, LocalOptions { threads, parallel, ctx_per_seq, ..LocalOptions::default() }).unwrap(),
+    );
+    rt.block_on(many.generate(&req("Hi", 4), 1)).unwrap();
+    let t = Instant::now();
+    let total: u32 = rt.block_on(async {
+        let mut hs = Vec::new();
+        for s in STORIES.iter().cycle().take(parallel) {
+            let m = many.clone();
+            let r = req(s, 128);
+            hs.push(tokio::spawn(async move { m.generate(&r, 1).await.unwrap().usage.completion_tokens }));
+        }
+        let mut n = 0;
+        for h in hs {
+            n += h.await.unwrap();
+        }
+        n
+    });
+    let agg_tps = total as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "{{\"engine\": \"preflight\", \"threads\": {threads}, \"parallel\": {parallel}, \"prompt_tps\": {prompt_tps:.1}, \"gen_tps\": {single_tps:.1}, \"agg_gen_tps\": {agg_tps:.1}, \"agg_tokens\": {total}}}"
+    );
+}
