@@ -107,7 +107,8 @@ pub struct EvalArgs {
     /// First backoff delay in milliseconds; doubles per retry, with jitter [default: 500].
     #[arg(long, value_name = "MS")]
     pub backoff_ms: Option<u64>,
-    /// Local models: llama.cpp threads [default: one per core, at most 4].
+    /// Local models: llama.cpp threads per model [default: the cores (at most 4), split between
+    /// the local models of the run].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Local models: conversations decoded together in one batch [default: 8].

@@ -230,8 +230,16 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         );
     }
     let cache_root = cache_dir(args.cache_dir.as_deref());
+    // Two local models (a local target and a different local judge) share the cores: spinning
+    // llama.cpp threads beyond the core count collapse throughput.
+    let mut local_models: Vec<&str> = std::iter::once(cfg.model.as_str()).chain(cfg.judge.as_deref()).collect();
+    local_models.retain(|m| m.starts_with("local/"));
+    local_models.dedup();
     let local = LocalOptions {
-        threads: args.threads.unwrap_or_else(preflight_local::default_threads).max(1),
+        threads: args
+            .threads
+            .unwrap_or_else(|| (preflight_local::default_threads() / local_models.len().max(1)).max(1))
+            .max(1),
         parallel: args.parallel.unwrap_or(8).max(1),
         ..LocalOptions::default()
     };

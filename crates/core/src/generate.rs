@@ -192,9 +192,13 @@ pub trait Generate: Send + Sync {
 
 /// Lower-case hex sha256, used for cache keys, prompt hashes and suite fingerprints.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest {
+    hex_lower(&Sha256::digest(bytes))
+}
+
+/// Lower-case hex of a digest (or any bytes).
+pub fn hex_lower(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
         use fmt::Write;
         let _ = write!(out, "{b:02x}");
     }

@@ -24,7 +24,7 @@ mod sample;
 pub use event::{Event, ProbeRecord, RunInfo};
 pub use generate::{
     BoxFuture, ErrorKind, FinishReason, GenSettings, Generate, GenerateRequest, GenerateResponse, Message,
-    ProviderError, Role, Usage, sha256_hex,
+    ProviderError, Role, Usage, hex_lower, sha256_hex,
 };
 pub use outcome::{Outcome, Refusal, Score, Scorer};
 pub use sample::{Expected, Probe, Sample};

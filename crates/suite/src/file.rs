@@ -282,7 +282,7 @@ impl Suite {
                 h.update(&buf[..n]);
             }
         }
-        Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Ok(preflight_core::hex_lower(&h.finalize()))
     }
 }
 
