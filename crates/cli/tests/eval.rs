@@ -88,17 +88,7 @@ fn kill_9_then_resume_loses_and_duplicates_nothing() {
 
     let run_id: String = db(dir.path()).query_row("SELECT id FROM runs", [], |r| r.get(0)).unwrap();
     m.reset();
-    let out = run(&[
-        "eval".into(),
-        "--resume".into(),
-        run_id.clone(),
-        "--store".into(),
-        dir.join("p.db").display().to_string(),
-        "--cache-dir".into(),
-        dir.join("cache").display().to_string(),
-        "--format".into(),
-        "json".into(),
-    ]);
+    let out = run(&resume_args(dir.path(), &run_id));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let (after, distinct_after) = stored(dir.path());
     assert_eq!((after, distinct_after), (n as i64, n as i64), "every sample stored exactly once");
@@ -381,15 +371,7 @@ fn sigint_stops_cleanly_and_resume_finishes() {
     let (id, status): (String, String) =
         db(dir.path()).query_row("SELECT id, status FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     assert_eq!(status, "interrupted");
-    let out = run(&[
-        "eval".into(),
-        "--resume".into(),
-        id,
-        "--store".into(),
-        dir.join("p.db").display().to_string(),
-        "--cache-dir".into(),
-        dir.join("cache").display().to_string(),
-    ]);
+    let out = run(&resume_args(dir.path(), &id));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stored(dir.path()), (n as i64, n as i64));
 }
@@ -451,7 +433,7 @@ fn resume_refuses_a_changed_suite() {
     // Pretend the run was interrupted, then change the data under it.
     db(dir.path()).execute("UPDATE runs SET status = 'interrupted'", []).unwrap();
     write_suite(dir.path(), 5, MARKER, "");
-    let out = run(&["eval".into(), "--resume".into(), id, "--store".into(), dir.join("p.db").display().to_string()]);
+    let out = run(&resume_args(dir.path(), &id));
     assert_eq!(code(&out), 20);
     assert!(stderr(&out).contains("changed since run"), "{}", stderr(&out));
 }

@@ -5,14 +5,14 @@ use std::{
         mpsc::{Receiver, SyncSender, sync_channel},
     },
     thread::JoinHandle,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use preflight_core::GenerateResponse;
 use preflight_runner::Cache;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::store::open_conn;
+use crate::{store::open_conn, writer::for_each_batch};
 
 /// The response cache: `key → response JSON` in its own SQLite file. Reads are direct; writes go
 /// to a background thread that commits in batches, so a cache write never stalls a request.
@@ -67,15 +67,7 @@ impl Drop for SqliteCache {
 
 fn write_loop(mut conn: Connection, rx: Receiver<(String, String)>) {
     let now = crate::now_rfc3339();
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        let deadline = Instant::now() + Duration::from_millis(100);
-        while batch.len() < 512 {
-            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
-            }
-        }
+    let _ = for_each_batch(&rx, 512, Duration::from_millis(100), |batch| -> Result<(), ()> {
         // A cache that cannot be written is only a slower run, never a wrong one.
         let _ = (|| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
@@ -83,13 +75,14 @@ fn write_loop(mut conn: Connection, rx: Receiver<(String, String)>) {
                 let mut st = tx.prepare_cached(
                     "INSERT OR REPLACE INTO responses (key, response, created_at) VALUES (?1, ?2, ?3)",
                 )?;
-                for (k, v) in &batch {
+                for (k, v) in batch {
                     st.execute(params![k, v, now])?;
                 }
             }
             tx.commit()
         })();
-    }
+        Ok(())
+    });
 }
 
 impl Cache for SqliteCache {

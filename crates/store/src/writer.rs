@@ -65,16 +65,28 @@ impl Drop for Writer {
 
 fn write_loop(mut conn: Connection, run_id: &str, rx: Receiver<Box<ProbeRecord>>) -> Result<u64, rusqlite::Error> {
     let mut written = 0u64;
-    let mut batch: Vec<Box<ProbeRecord>> = Vec::with_capacity(BATCH_ROWS);
-    loop {
-        let first = match rx.recv() {
-            Ok(r) => r,
-            Err(_) => return Ok(written),
-        };
+    for_each_batch(&rx, BATCH_ROWS, BATCH_WAIT, |batch| -> Result<(), rusqlite::Error> {
+        written += commit(&mut conn, run_id, batch)?;
+        Ok(())
+    })?;
+    Ok(written)
+}
+
+/// Hands `f` batches of what arrives on `rx`: a batch closes at `max` items or `wait` after its
+/// first item, so a trickle is committed promptly and a flood in large transactions. Returns
+/// when every sender is gone and the last batch is handed over, or at `f`'s first error.
+pub(crate) fn for_each_batch<T, E>(
+    rx: &Receiver<T>,
+    max: usize,
+    wait: Duration,
+    mut f: impl FnMut(&[T]) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut batch: Vec<T> = Vec::with_capacity(max);
+    while let Ok(first) = rx.recv() {
         batch.push(first);
-        let deadline = Instant::now() + BATCH_WAIT;
+        let deadline = Instant::now() + wait;
         let mut closed = false;
-        while batch.len() < BATCH_ROWS {
+        while batch.len() < max {
             match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(r) => batch.push(r),
                 Err(RecvTimeoutError::Timeout) => break,
@@ -84,12 +96,13 @@ fn write_loop(mut conn: Connection, run_id: &str, rx: Receiver<Box<ProbeRecord>>
                 }
             }
         }
-        written += commit(&mut conn, run_id, &batch)?;
+        f(&batch)?;
         batch.clear();
         if closed {
-            return Ok(written);
+            break;
         }
     }
+    Ok(())
 }
 
 fn commit(conn: &mut Connection, run_id: &str, batch: &[Box<ProbeRecord>]) -> Result<u64, rusqlite::Error> {

@@ -85,6 +85,21 @@ pub fn eval_args(mock: &MockServer, suite: &Path, dir: &Path) -> Vec<String> {
     ]
 }
 
+/// `eval --resume RUN_ID` on the store and cache inside `dir`, scorecard as JSON.
+pub fn resume_args(dir: &Path, run_id: &str) -> Vec<String> {
+    vec![
+        "eval".into(),
+        "--resume".into(),
+        run_id.into(),
+        "--store".into(),
+        dir.join("p.db").display().to_string(),
+        "--cache-dir".into(),
+        dir.join("cache").display().to_string(),
+        "--format".into(),
+        "json".into(),
+    ]
+}
+
 pub fn run(args: &[String]) -> Output {
     bin().args(args).output().expect("run preflight")
 }
