@@ -1,7 +1,7 @@
 //! Tokens per second of the in-process engine (used by `bench/llama.sh`).
 //!
 //! ```text
-//! cargo run --release -p preflight-local --example tokens -- MODEL.gguf THREADS PARALLEL [CTX_PER_SEQ]
+//! cargo run --release -p preflight-local --example tokens -- MODEL.gguf THREADS PARALLEL [CTX_PER_SEQ] [ENGINES]
 //! ```
 //! Prints one JSON line: prompt tokens/s (a long prompt, 1 new token), single-stream generation
 //! tokens/s, and aggregate generation tokens/s with PARALLEL concurrent prompts.
@@ -35,6 +35,8 @@ fn main() {
     let threads: usize = args[2].parse().unwrap();
     let parallel: usize = args[3].parse().unwrap();
     let ctx_per_seq: u32 = args.get(4).map(|a| a.parse().unwrap()).unwrap_or(LocalOptions::default().ctx_per_seq);
+    // A pool: ENGINES separate engines (THREADS each, PARALLEL sequences each), prompts dealt round-robin.
+    let engines: usize = args.get(5).map(|a| a.parse().unwrap()).unwrap_or(1);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let single = LocalModel::load(&path, LocalOptions { threads, parallel: 1, ..LocalOptions::default() }).unwrap();
     let long_prompt = "Summarise the following text in one word. ".to_string()
@@ -58,15 +60,22 @@ fn main() {
     let single_tps = gen_tokens as f64 / gen_secs;
     drop(single);
 
-    let many = Arc::new(
-        LocalModel::load(&path, LocalOptions { threads, parallel, ctx_per_seq, ..LocalOptions::default() }).unwrap(),
-    );
-    rt.block_on(many.generate(&req("Hi", 4), 1)).unwrap();
+    let pool: Vec<Arc<LocalModel>> = (0..engines)
+        .map(|_| {
+            Arc::new(
+                LocalModel::load(&path, LocalOptions { threads, parallel, ctx_per_seq, ..LocalOptions::default() })
+                    .unwrap(),
+            )
+        })
+        .collect();
+    for m in &pool {
+        rt.block_on(m.generate(&req("Hi", 4), 1)).unwrap();
+    }
     let t = Instant::now();
     let total: u32 = rt.block_on(async {
         let mut hs = Vec::new();
-        for s in STORIES.iter().cycle().take(parallel) {
-            let m = many.clone();
+        for (i, s) in STORIES.iter().cycle().take(parallel * engines).enumerate() {
+            let m = pool[i % engines].clone();
             let r = req(s, 128);
             hs.push(tokio::spawn(async move { m.generate(&r, 1).await.unwrap().usage.completion_tokens }));
         }
@@ -78,6 +87,6 @@ fn main() {
     });
     let agg_tps = total as f64 / t.elapsed().as_secs_f64();
     println!(
-        "{{\"engine\": \"preflight\", \"threads\": {threads}, \"parallel\": {parallel}, \"prompt_tps\": {prompt_tps:.1}, \"gen_tps\": {single_tps:.1}, \"agg_gen_tps\": {agg_tps:.1}, \"agg_tokens\": {total}}}"
+        "{{\"engine\": \"preflight\", \"threads\": {threads}, \"parallel\": {parallel}, \"engines\": {engines}, \"prompt_tps\": {prompt_tps:.1}, \"gen_tps\": {single_tps:.1}, \"agg_gen_tps\": {agg_tps:.1}, \"agg_tokens\": {total}}}"
     );
 }
