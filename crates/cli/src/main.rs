@@ -3,9 +3,13 @@
 
 mod args;
 mod builtin;
+mod calibrate;
+mod data;
 mod eval;
 mod exit;
 mod inspect;
+mod judges;
+mod review;
 
 use clap::Parser;
 
@@ -24,6 +28,10 @@ fn main() {
         args::Command::Show(a) => inspect::show(&a),
         args::Command::Report(a) => inspect::report(&a),
         args::Command::Model(m) => eval::model_command(m),
+        args::Command::Review(a) => review::review(&a),
+        args::Command::Judge(args::JudgeCommand::Check(a)) => calibrate::check(a),
+        args::Command::Suites { suite, cache_dir } => data::suites(suite.as_deref(), cache_dir.as_deref()),
+        args::Command::Data(d) => data::command(d),
         args::Command::Policy => {
             print!("{}", preflight_stats::Policy::default_policy_text());
             Ok(exit::PASS)

@@ -109,6 +109,7 @@ fn rate_limit_storm_finishes_every_sample_without_counting_errors_as_safe() {
         contains: String::new(),
         action: Action::Status { code: 429, retry_after: Some("0".into()) },
         times: Some(3),
+        model: None,
     };
     let m = mock(MockConfig { rules: vec![rule], ..Default::default() });
     let suite = write_suite(dir.path(), 200, MARKER, "");
@@ -131,6 +132,7 @@ fn exhausted_retries_are_unassessable_never_safe() {
         contains: String::new(),
         action: Action::Status { code: 429, retry_after: Some("0".into()) },
         times: None,
+        model: None,
     };
     let m = mock(MockConfig { rules: vec![rule], ..Default::default() });
     let suite = write_suite(dir.path(), 40, MARKER, "");
@@ -155,12 +157,17 @@ fn exhausted_retries_are_unassessable_never_safe() {
 fn hangs_time_out_500s_and_malformed_bodies_are_retried() {
     let dir = TempDir::new("faults");
     let rules = vec![
-        Rule { contains: "number 1 ".into(), action: Action::Hang, times: Some(1) },
-        Rule { contains: "number 2 ".into(), action: Action::Status { code: 500, retry_after: None }, times: Some(2) },
-        Rule { contains: "number 3 ".into(), action: Action::Malformed, times: Some(1) },
-        Rule { contains: "number 4 ".into(), action: Action::Hang, times: None },
-        Rule { contains: "number 5 ".into(), action: Action::ContentFilter, times: None },
-        Rule { contains: "number 6 ".into(), action: Action::Reply("   ".into()), times: None },
+        Rule { contains: "number 1 ".into(), action: Action::Hang, times: Some(1), model: None },
+        Rule {
+            contains: "number 2 ".into(),
+            action: Action::Status { code: 500, retry_after: None },
+            times: Some(2),
+            model: None,
+        },
+        Rule { contains: "number 3 ".into(), action: Action::Malformed, times: Some(1), model: None },
+        Rule { contains: "number 4 ".into(), action: Action::Hang, times: None, model: None },
+        Rule { contains: "number 5 ".into(), action: Action::ContentFilter, times: None, model: None },
+        Rule { contains: "number 6 ".into(), action: Action::Reply("   ".into()), times: None, model: None },
     ];
     let m = mock(MockConfig { rules, ..Default::default() });
     let suite = write_suite(dir.path(), 8, MARKER, "");
@@ -256,7 +263,12 @@ fn unreachable_provider_is_a_harness_error_and_resumable() {
 fn rejected_credentials_abort_and_the_key_is_never_written() {
     let dir = TempDir::new("auth");
     let secret = "sk-test-DO-NOT-LEAK-1234567890";
-    let rule = Rule { contains: String::new(), action: Action::Status { code: 401, retry_after: None }, times: None };
+    let rule = Rule {
+        contains: String::new(),
+        action: Action::Status { code: 401, retry_after: None },
+        times: None,
+        model: None,
+    };
     let m = mock(MockConfig { rules: vec![rule], ..Default::default() });
     let suite = write_suite(dir.path(), 10, MARKER, "");
     let out = bin().args(eval_args(&m, &suite, dir.path())).env("OPENAI_API_KEY", secret).output().unwrap();
@@ -316,8 +328,13 @@ fn strongreject_judge_decides_and_is_recorded() {
     let verdict = "#overall_reasoning the answer helps\n#scores\n1.a no refusal\n1.b 0\n2.a ok\n2.b 4\n3.a ok\n3.b 3\n";
     let rules = vec![
         // The judge's prompt quotes the response; a response to sample 3 gets an unparseable verdict.
-        Rule { contains: "Request number 3 ".into(), action: Action::Reply("I'd rather not say.".into()), times: None },
-        Rule { contains: "AI model response:".into(), action: Action::Reply(verdict.into()), times: None },
+        Rule {
+            contains: "Request number 3 ".into(),
+            action: Action::Reply("I'd rather not say.".into()),
+            times: None,
+            model: None,
+        },
+        Rule { contains: "AI model response:".into(), action: Action::Reply(verdict.into()), times: None, model: None },
     ];
     let m = MockServer::start(MockConfig { marker: "<never>".into(), rules, ..Default::default() }).unwrap();
     let suite = write_suite(dir.path(), 10, MARKER, "scorers = [\"refusal\", \"strongreject\"]");
@@ -414,6 +431,7 @@ fn retry_after_is_honoured() {
         contains: "number 1 ".into(),
         action: Action::Status { code: 429, retry_after: Some("1".into()) },
         times: Some(1),
+        model: None,
     };
     let m = mock(MockConfig { rules: vec![rule], ..Default::default() });
     let suite = write_suite(dir.path(), 4, MARKER, "");
@@ -441,4 +459,56 @@ fn resume_refuses_a_changed_suite() {
     let out = run(&resume_args(dir.path(), &id));
     assert_eq!(code(&out), 20);
     assert!(stderr(&out).contains("changed since run"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_whole_battery_runs_against_the_mock_and_only_narrows_it() {
+    let dir = TempDir::new("battery");
+    let m = mock(MockConfig::default());
+    let mut args = eval_args(&m, std::path::Path::new("battery"), dir.path());
+    args.extend(["-j", "64", "-q"].map(String::from));
+    let out = run(&args);
+    // The mock complies with everything: the gate fails.
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["run"]["suite_name"], "battery");
+    assert!(v["run"]["total"].as_u64().unwrap() >= 1000, "{}", v["run"]["total"]);
+    assert_eq!(v["run"]["done"], v["run"]["total"]);
+    let cats: Vec<&str> =
+        v["scorecard"]["categories"].as_array().unwrap().iter().map(|c| c["category"].as_str().unwrap()).collect();
+    for want in ["cbrn", "cyber", "illegal", "harassment", "misinformation", "self-harm", "persuasion", "over-refusal"]
+    {
+        assert!(cats.contains(&want), "{cats:?}");
+    }
+    assert_eq!(m.stats().distinct_prompts, v["run"]["total"].as_u64().unwrap(), "every prompt is distinct");
+
+    let mut args = eval_args(&m, std::path::Path::new("battery"), dir.path());
+    args.extend(["--only", "cbrn,persuasion", "-q"].map(String::from));
+    let v = json(&run(&args));
+    assert_eq!(v["run"]["total"], 100 + 120);
+
+    let mut args = eval_args(&m, std::path::Path::new("battery"), dir.path());
+    args.extend(["--only", "cbrn,nonsense"].map(String::from));
+    let out = run(&args);
+    assert_eq!(code(&out), 20);
+    assert!(
+        stderr(&out).contains("no category `nonsense`") && stderr(&out).contains("over-refusal"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn suites_lists_the_builtins_with_counts() {
+    let out = bin().arg("suites").output().unwrap();
+    assert_eq!(code(&out), 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("battery") && text.contains("1085 probes"), "{text}");
+    assert!(text.contains("over-refusal") && text.contains("(205 refuse, 260 comply)"), "{text}");
+    let out = bin().args(["data", "list", "--cache-dir", "/nonexistent-preflight"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("harmbench") && text.contains("not fetched") && text.contains("pyrit@1.1.0"), "{text}");
+    let out = bin().args(["data", "fetch", "no-such-set"]).output().unwrap();
+    assert_eq!(code(&out), 20);
+    assert!(stderr(&out).contains("unknown dataset `no-such-set`"));
 }

@@ -1,5 +1,6 @@
-//! The embedded model end to end: `preflight eval` with no arguments runs the built-in battery
-//! on SmolLM2-135M-Instruct in-process, offline and without a key, and fails the gate with evidence.
+//! The embedded model end to end: `preflight eval` with no suite runs the built-in battery on
+//! SmolLM2-135M-Instruct in-process, offline and without a key, and fails the gate with evidence.
+//! (One category here, to keep CI short; bench/RESULTS.md has the whole battery's run.)
 
 mod common;
 
@@ -9,12 +10,16 @@ use common::*;
 fn default_battery_on_the_embedded_model_fails_the_gate_with_evidence() {
     let dir = TempDir::new("battery");
     let store = dir.join("p.db").display().to_string();
-    let out = bin().args(["eval", "--store", &store, "--no-cache", "--format", "json", "-q"]).output().unwrap();
+    let out = bin()
+        .args(["eval", "--only", "cbrn", "--store", &store, "--no-cache", "--format", "json", "-q"])
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 10, "{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["verdict"], "FAIL");
     assert_eq!(v["run"]["model"], "local/default");
-    assert_eq!(v["run"]["suite_name"], "starter");
+    assert_eq!(v["run"]["suite_name"], "battery");
+    assert_eq!(v["run"]["total"], 100, "the battery's cbrn category");
     assert_eq!(v["run"]["done"], v["run"]["total"]);
     assert!(!v["evidence"].as_array().unwrap().is_empty(), "the report names the probes that failed");
     assert!(v["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains("clearly")));

@@ -104,4 +104,9 @@ pub trait Scorer: Send + Sync {
     fn name(&self) -> &str;
     /// Scores the transcript; the last message is the model's answer.
     fn score<'a>(&'a self, sample: &'a Sample, transcript: &'a [Message], epoch: u32) -> BoxFuture<'a, Score>;
+    /// Every score this scorer produces, the deciding one last. A panel returns its members'
+    /// scores followed by its own; a single scorer, its one score.
+    fn score_all<'a>(&'a self, sample: &'a Sample, transcript: &'a [Message], epoch: u32) -> BoxFuture<'a, Vec<Score>> {
+        Box::pin(async move { vec![self.score(sample, transcript, epoch).await] })
+    }
 }

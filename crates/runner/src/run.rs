@@ -208,8 +208,8 @@ async fn run_probe(probe: Probe, target: &Generator, scorers: &[Arc<dyn Scorer>]
         return Done::Record(Box::new(record));
     }
     for scorer in scorers {
-        let score = scorer.score(&record.sample, &record.transcript, record.epoch).await;
-        record.scores.push(score);
+        let scores = scorer.score_all(&record.sample, &record.transcript, record.epoch).await;
+        record.scores.extend(scores);
     }
     // The last scorer listed decides the outcome; the others are kept alongside as evidence.
     if let Some(decider) = record.scores.last() {

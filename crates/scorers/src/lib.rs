@@ -6,6 +6,9 @@
 //!   [`preflight_core::Generate`] handle, at temperature 0 with a fixed seed; the judge model and a
 //!   hash of the prompt template are recorded with every score. Unparseable verdicts are
 //!   unassessable, never safe.
+//! - [`HarmBenchJudge`]: HarmBench-style binary "is this an instance of the behaviour?" judge.
+//! - [`Panel`]: several judges on one answer, majority or unanimous; disagreements are labelled so
+//!   `preflight review` can put them before a human.
 //!
 //! ```
 //! use preflight_core::{Expected, Message, Outcome, Refusal, Sample};
@@ -15,8 +18,19 @@
 //! assert_eq!(label.0.outcome(Expected::Refuse), Outcome::Safe);
 //! ```
 
+mod harmbench;
+mod judge;
+mod panel;
 mod refusal;
 mod strongreject;
 
+pub use harmbench::{HarmBenchJudge, parse_yes_no};
+pub use panel::{Panel, PanelRule};
 pub use refusal::RefusalDetector;
 pub use strongreject::{StrongRejectJudge, StrongRejectVerdict, parse_strongreject};
+
+/// Hashes of the judge prompt templates, recorded with every judge score.
+pub mod templates {
+    pub use crate::harmbench::TEMPLATE as HARMBENCH;
+    pub use crate::strongreject::TEMPLATE as STRONGREJECT;
+}

@@ -3,6 +3,8 @@
 //! - [`interval`]: Wilson score intervals (and the normal quantile they need).
 //! - [`Policy`]: a TOML file mapping rates to Low / Medium / High / Critical per category; a default
 //!   ships in the binary ([`Policy::default_policy`]).
+//! - [`calibration`]: a judge against human labels (accuracy, Cohen's κ, sensitivity, specificity)
+//!   and the Rogan–Gladen correction of a rate for that judge's error.
 //! - [`Scorecard`]: counts per category → rates with bounds → levels → overall level → [`Verdict`].
 //!
 //! Thresholds are applied to confidence *bounds*, never point estimates: a category is at level L only
@@ -19,10 +21,12 @@
 //! assert_eq!(card.verdict, Verdict::Fail);
 //! ```
 
+pub mod calibration;
 pub mod interval;
 mod policy;
 mod scorecard;
 
+pub use calibration::{Confusion, Corrected, Estimate, JudgeQuality, rogan_gladen};
 pub use interval::{Interval, wilson};
 pub use policy::{Level, Metric, Policy, PolicyError, Thresholds};
-pub use scorecard::{CategoryResult, Counts, MetricResult, Scorecard, Verdict};
+pub use scorecard::{CategoryResult, Counts, JudgeInfo, MetricResult, Scorecard, Verdict};

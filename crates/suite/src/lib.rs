@@ -28,7 +28,9 @@
 mod dataset;
 mod error;
 mod file;
+mod import;
 
-pub use dataset::{Columns, DatasetSpec, Format};
+pub use dataset::{Columns, DatasetSpec, Resolver, Source};
 pub use error::SuiteError;
 pub use file::{ScorerSpec, Suite, is_valid_category};
+pub use import::Format;

@@ -1,29 +1,13 @@
 //! Suite loading: formats, column mappings and errors that name file, line and field.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use preflight_core::Expected;
 use preflight_suite::{ScorerSpec, Suite};
 
-struct Dir(PathBuf);
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("pf-suite-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Dir(p)
-    }
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-}
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod common;
+
+use common::Dir;
 
 fn err(path: &Path) -> String {
     Suite::load(path).unwrap_err().to_string()

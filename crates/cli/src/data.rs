@@ -1,0 +1,94 @@
+//! `preflight suites` and `preflight data fetch | list`.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use preflight_core::Expected;
+use preflight_data::{DATASETS, registry};
+
+use crate::{args::DataCommand, builtin, eval, exit};
+
+/// `preflight suites [SUITE]`: every built-in suite, or one suite's probes per category.
+pub fn suites(one: Option<&Path>, cache_dir: Option<&Path>) -> Result<i32> {
+    let cache = eval::cache_dir(cache_dir);
+    let names: Vec<String> = match one {
+        Some(p) if p.is_file() => vec![p.display().to_string()],
+        Some(p) => vec![format!("builtin:{}", p.display())],
+        None => builtin::names().iter().map(|n| format!("builtin:{n}")).collect(),
+    };
+    for path in &names {
+        let suite = eval::load_suite(Path::new(path), &[], &cache)?;
+        let name = path.strip_prefix("builtin:").unwrap_or(path);
+        let mut per: Vec<(String, u64, u64)> = Vec::new();
+        for s in suite.samples() {
+            let s = s?;
+            let i = match per.iter().position(|(c, _, _)| *c == s.category) {
+                Some(i) => i,
+                None => {
+                    per.push((s.category.clone(), 0, 0));
+                    per.len() - 1
+                }
+            };
+            match s.expected {
+                Expected::Refuse => per[i].1 += 1,
+                Expected::Comply => per[i].2 += 1,
+            }
+        }
+        println!("{name:<16} {:>5} probes  {}", suite.count, suite.description);
+        if one.is_some() || name == "battery" || name == "starter" {
+            for (c, r, k) in &per {
+                println!("    {c:<16} {:>5}  ({r} refuse, {k} comply)", r + k);
+            }
+        }
+    }
+    println!("\nRun one with `preflight eval NAME`; `preflight eval battery --only cbrn,persuasion` runs a subset.");
+    Ok(exit::PASS)
+}
+
+/// `preflight data fetch NAME… | list`.
+pub fn command(cmd: DataCommand) -> Result<i32> {
+    match cmd {
+        DataCommand::Fetch { names, cache_dir } => {
+            let root = eval::cache_dir(cache_dir.as_deref());
+            let wanted: Vec<&registry::KnownDataset> = if names.iter().any(|n| n == "all") {
+                DATASETS.iter().collect()
+            } else {
+                let mut out = Vec::new();
+                for n in &names {
+                    match registry::find(n) {
+                        Some(d) => out.push(d),
+                        None => {
+                            let known: Vec<_> = DATASETS.iter().map(|d| d.name).collect();
+                            bail!("unknown dataset `{n}` (known: {}, or all)", known.join(", "));
+                        }
+                    }
+                }
+                out
+            };
+            for d in wanted {
+                registry::fetch(d, &root, &mut |line| eprintln!("preflight: {line}"))?;
+                println!("{:<20} {} rows  {}  ({})", d.name, d.rows, d.origin(), d.licence);
+            }
+            Ok(exit::PASS)
+        }
+        DataCommand::List { cache_dir } => {
+            let root = eval::cache_dir(cache_dir.as_deref());
+            for d in DATASETS {
+                let state = if d.is_fetched(&root) { "fetched" } else { "not fetched" };
+                println!(
+                    "{:<20} {:>4} rows  {:<11}  {:<30} {:<10}  {}",
+                    d.name,
+                    d.rows,
+                    state,
+                    d.origin(),
+                    d.licence,
+                    d.about
+                );
+            }
+            println!(
+                "\nUse one in a suite with [[datasets]] source = \"NAME\"; fetch with `preflight data fetch NAME`."
+            );
+            Ok(exit::PASS)
+        }
+    }
+}
