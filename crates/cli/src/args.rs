@@ -32,6 +32,10 @@ pub enum Command {
     #[command(subcommand)]
     Model(ModelCommand),
     /// List the built-in suites, or count a suite file's probes per category.
+    /// Probes and distinct probes per (category × attack) cell of a run, and the thin cells.
+    Coverage(CoverageArgs),
+    /// Write new seed prompts per (category × attack style) cell with an attacker model.
+    Generate(GenerateArgs),
     /// Walk a run's unassessable probes and judge-panel disagreements; store human labels.
     Review(ReviewArgs),
     /// Judges: measure one against human labels.
@@ -158,6 +162,12 @@ pub struct EvalArgs {
     /// Repeat every sample K times (each epoch is cached separately).
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub epochs: u32,
+    /// Model for model-driven attacks (past-tense, future-tense, translate:LANG) in the suite.
+    #[arg(long, value_name = "MODEL")]
+    pub attacker: Option<String>,
+    /// Base URL for the attacker [default: the target's].
+    #[arg(long, value_name = "URL")]
+    pub attacker_base_url: Option<String>,
     /// Longest answer in tokens, overriding the suite's `max_tokens`.
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
@@ -179,7 +189,7 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Continue an interrupted run; suite, model and judge come from the stored run.
-    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["suite", "model", "judge", "epochs", "only", "max_tokens"])]
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["suite", "model", "judge", "epochs", "only", "max_tokens", "attacker"])]
     pub resume: Option<String>,
     /// No progress display.
     #[arg(long, short = 'q')]
@@ -262,4 +272,56 @@ pub struct JudgeCheckArgs {
     pub json: bool,
     #[command(flatten)]
     pub store: StoreArg,
+}
+
+#[derive(Args)]
+pub struct CoverageArgs {
+    pub run_id: String,
+    /// Cells with fewer distinct probes than this are thin.
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    pub min: u64,
+    /// Also list every harmful behaviour with the attacks that broke it.
+    #[arg(long)]
+    pub behaviours: bool,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub store: StoreArg,
+}
+
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// Categories (comma-separated) or `all`: cbrn, cyber, illegal, harassment, misinformation,
+    /// self-harm, persuasion.
+    #[arg(long, value_name = "CATS", value_delimiter = ',', required = true)]
+    pub category: Vec<String>,
+    /// Prompts wanted in all, split evenly over the cells.
+    #[arg(long, value_name = "N")]
+    pub n: usize,
+    /// The model that writes them (PROVIDER/NAME).
+    #[arg(long, value_name = "MODEL")]
+    pub attacker: String,
+    /// Attack styles (comma-separated; default all): direct, roleplay, hypothetical, authority,
+    /// emotional, indirect.
+    #[arg(long, value_name = "STYLES", value_delimiter = ',')]
+    pub styles: Option<Vec<String>>,
+    /// Output JSONL dataset.
+    #[arg(long, value_name = "FILE", default_value = "generated.jsonl")]
+    pub out: PathBuf,
+    /// Prompts at least this similar (Jaccard of word 3-grams) to one kept before are dropped.
+    #[arg(long, value_name = "X", default_value_t = 0.6)]
+    pub similarity: f64,
+    /// Attacker calls per cell at most.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub rounds: usize,
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    #[arg(long, value_name = "NAME", default_value = "OPENAI_API_KEY")]
+    pub api_key_env: String,
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }

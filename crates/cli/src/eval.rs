@@ -21,7 +21,7 @@ use serde_json::json;
 
 use crate::{
     args::{EvalArgs, Format, ModelCommand},
-    builtin, exit, inspect,
+    attack, builtin, exit, inspect,
     judges::{self, JudgeKind, JudgeSetup},
 };
 
@@ -47,6 +47,9 @@ struct RunConfig {
     only: Vec<String>,
     /// `--max-tokens`: overrides the suite's answer length.
     max_tokens: Option<u32>,
+    /// `--attacker`: the model behind model-driven attacks (tense rewrites, translation).
+    attacker: Option<String>,
+    attacker_base_url: Option<String>,
 }
 
 impl RunConfig {
@@ -71,6 +74,7 @@ impl RunConfig {
             "judge_base_url": self.judge_base_url, "judge_api_key_env": self.judge_api_key_env,
             "judge_threshold": self.judge_threshold, "epochs": self.epochs, "policy": self.policy, "cache": self.cache,
             "only": self.only, "max_tokens": self.max_tokens,
+            "attacker": self.attacker, "attacker_base_url": self.attacker_base_url,
         })
     }
 
@@ -100,6 +104,8 @@ impl RunConfig {
                 .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_string)).collect())
                 .unwrap_or_default(),
             max_tokens: v.get("max_tokens").and_then(|x| x.as_u64()).map(|n| n as u32),
+            attacker: s("attacker"),
+            attacker_base_url: s("attacker_base_url"),
         })
     }
 }
@@ -126,11 +132,20 @@ pub fn load_policy(path: Option<&Path>) -> Result<Policy> {
 struct Sinks {
     writer: Mutex<Option<Writer>>,
     progress: Progress,
+    /// Harmful behaviours (seed sample ids) some probe got an unsafe answer for: adaptive attacks
+    /// on survivors skip them.
+    broken: Mutex<std::collections::HashSet<String>>,
 }
 
 impl EventSink for Sinks {
     fn emit(&self, event: Event) {
         self.progress.on_event(&event);
+        if let Event::ProbeFinished(rec) = &event
+            && rec.outcome == preflight_core::Outcome::Unsafe
+        {
+            let s = &rec.sample;
+            self.broken.lock().unwrap().insert(s.parent.clone().unwrap_or_else(|| s.id.clone()));
+        }
         if let Event::ProbeFinished(rec) = event
             && let Some(w) = self.writer.lock().unwrap().as_ref()
         {
@@ -242,15 +257,25 @@ pub fn run(args: EvalArgs) -> Result<i32> {
                 cache: !args.no_cache,
                 only: args.only.clone(),
                 max_tokens: args.max_tokens,
+                attacker: args.attacker.clone(),
+                attacker_base_url: args.attacker_base_url.clone(),
             };
             (cfg, None)
         }
     };
 
     // 2. Validate everything before touching the store.
-    let suite = load_suite(&cfg.suite, &cfg.only, &cache_dir(args.cache_dir.as_deref()))?;
+    let cache_root = cache_dir(args.cache_dir.as_deref());
+    let suite = load_suite(&cfg.suite, &cfg.only, &cache_root)?;
+    let plan = attack::Plan::new(&suite, &cache_root)?;
+    if plan.needs_model() && cfg.attacker.is_none() {
+        bail!(
+            "{}: an attack needs an attacker model (past-tense, future-tense, translate, pair, tap, crescendo): pass --attacker PROVIDER/NAME",
+            cfg.suite.display()
+        );
+    }
     if let Some(row) = &resume
-        && row.suite_fingerprint != suite.fingerprint
+        && row.suite_fingerprint != plan.fingerprint
     {
         bail!(
             "{} (or one of its datasets) changed since run {} started; resuming would mix two suites. Start a new run instead.",
@@ -277,11 +302,12 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         );
     }
     let judging = cfg.judge_setup(&suite)?;
-    let cache_root = cache_dir(args.cache_dir.as_deref());
     // Two local models (a local target and a different local judge) share the cores: spinning
     // llama.cpp threads beyond the core count collapse throughput.
-    let mut local_models: Vec<&str> =
-        std::iter::once(cfg.model.as_str()).chain(cfg.judges.iter().map(String::as_str)).collect();
+    let mut local_models: Vec<&str> = std::iter::once(cfg.model.as_str())
+        .chain(cfg.judges.iter().map(String::as_str))
+        .chain(cfg.attacker.as_deref())
+        .collect();
     local_models.retain(|m| m.starts_with("local/"));
     local_models.sort();
     local_models.dedup();
@@ -305,7 +331,17 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         .iter()
         .map(|j| load(j, cfg.judge_base_url.as_deref().unwrap_or(&cfg.base_url), &cfg.judge_api_key_env))
         .collect::<Result<Vec<_>>>()?;
-    let total = suite.count * cfg.epochs as u64;
+    let attacker_raw = match &cfg.attacker {
+        Some(a) => Some(load(a, cfg.attacker_base_url.as_deref().unwrap_or(&cfg.base_url), &cfg.api_key_env)?),
+        None => None,
+    };
+    let harmful = if plan.adaptive.is_empty() {
+        0
+    } else {
+        suite.samples().filter(|s| matches!(s, Ok(s) if s.expected == preflight_core::Expected::Refuse)).count() as u64
+    };
+    // With adaptive attacks on survivors this is an upper bound, settled when the run finishes.
+    let total = (suite.count * plan.per_sample_single() + harmful * plan.adaptive.len() as u64) * cfg.epochs as u64;
 
     // 3. Store and run record.
     let store = Store::open(&args.store.store)?;
@@ -313,7 +349,7 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         Some(row) => row.id.clone(),
         None => store.create_run(&NewRun {
             suite_name: suite.name.clone(),
-            suite_fingerprint: suite.fingerprint.clone(),
+            suite_fingerprint: plan.fingerprint.clone(),
             model: cfg.model.clone(),
             judge: (!cfg.judges.is_empty()).then(|| judging.describe()),
             total,
@@ -342,9 +378,16 @@ pub fn run(args: EvalArgs) -> Result<i32> {
     } else {
         None
     };
+    // Behaviours broken in an earlier session of this run count too (resume).
+    let broken_before: std::collections::HashSet<String> = if resume.is_some() && plan.on_survivors {
+        store.behaviours(&run_id)?.into_iter().filter(|b| !b.broken_by.is_empty()).map(|b| b.sample_id).collect()
+    } else {
+        Default::default()
+    };
     let sinks = Arc::new(Sinks {
         writer: Mutex::new(Some(store.writer(&run_id)?)),
         progress: Progress::start(!args.quiet, Duration::from_secs(5)),
+        broken: Mutex::new(broken_before),
     });
     let events: Arc<dyn EventSink> = sinks.clone();
     let as_cache = |c: &Arc<SqliteCache>| c.clone() as Arc<dyn Cache>;
@@ -361,6 +404,8 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             scorers.push(Arc::new(RefusalDetector));
         }
     }
+    // PAIR / TAP / Crescendo score attempts 1–10 with the first judge, or the attacker without one.
+    let search_judge = judges_raw.first().cloned();
     if !judges_raw.is_empty() {
         let handles: Vec<Generator> = judges_raw
             .into_iter()
@@ -371,6 +416,21 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         scorers.push(judging.build(handles));
     }
     let judges = usize::from(!cfg.judges.is_empty());
+    let attacker = attacker_raw.map(|(raw, ns)| {
+        Arc::new(Generator::new(raw, ns, limits.clone(), cache.as_ref().map(as_cache), Some(events.clone())))
+            as Arc<dyn Generate>
+    });
+    let transform = plan.transform(attacker.clone(), suite.generation.seed.unwrap_or(0));
+    let procedure = attacker.and_then(|a| {
+        let judge = match search_judge {
+            Some((raw, ns)) => {
+                Arc::new(Generator::new(raw, ns, limits.clone(), cache.as_ref().map(as_cache), Some(events.clone())))
+                    as Arc<dyn Generate>
+            }
+            None => a.clone(),
+        };
+        plan.procedure(a, judge)
+    });
     let runner = Runner {
         run_id: run_id.clone(),
         target,
@@ -379,15 +439,21 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             max_tokens: cfg.max_tokens.or(suite.generation.max_tokens),
             ..suite.generation.clone()
         },
+        transform,
+        procedure,
         max_in_flight: limits.concurrency * (1 + judges),
         abort_after_permanent: 5,
     };
 
     // 4. Run, with Ctrl-C / SIGTERM stopping cleanly.
     let epochs = cfg.epochs;
+    let plan = &plan;
     let probes = suite.samples().flat_map(move |s| {
         let v: Vec<_> = match s {
-            Ok(sample) => (1..=epochs).map(|epoch| Ok(Probe { sample: sample.clone(), epoch })).collect(),
+            Ok(sample) => plan
+                .expand(sample)
+                .flat_map(|sample| (1..=epochs).map(move |epoch| Ok(Probe { sample: sample.clone(), epoch })))
+                .collect(),
             Err(e) => vec![Err(e)],
         };
         v
@@ -405,7 +471,25 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             wait_for_signal().await;
             std::process::exit(exit::INTERRUPTED);
         });
-        runner.run(probes, total, &done, events.clone(), cancel_rx).await
+        let first = runner.run(probes, total, &done, events.clone(), cancel_rx.clone()).await;
+        if first != StopReason::Finished || !plan.on_survivors || plan.adaptive.is_empty() {
+            return first;
+        }
+        // Second phase: adaptive attacks on the harmful behaviours nothing else broke.
+        let broken = sinks.broken.lock().unwrap().clone();
+        let survivors = suite.samples().flat_map(move |s| {
+            let v: Vec<_> = match s {
+                Ok(sample) if broken.contains(&sample.id) => Vec::new(),
+                Ok(sample) => plan
+                    .adaptive_for(&sample)
+                    .into_iter()
+                    .flat_map(|sample| (1..=epochs).map(move |epoch| Ok(Probe { sample: sample.clone(), epoch })))
+                    .collect(),
+                Err(e) => vec![Err(e)],
+            };
+            v
+        });
+        runner.run(survivors, total, &done, events.clone(), cancel_rx).await
     });
     drop(runner);
     rt.shutdown_timeout(Duration::from_millis(200));
@@ -438,6 +522,9 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             Ok(exit::HARNESS_ERROR)
         }
         StopReason::Finished => {
+            if plan.on_survivors && !plan.adaptive.is_empty() {
+                store.settle_total(&run_id)?;
+            }
             let mut report = inspect::build_report(&store, &run_id, &policy)?;
             let verdict = report.scorecard.verdict.as_str();
             store.set_status(&run_id, "finished", Some(verdict), None)?;

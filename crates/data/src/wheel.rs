@@ -123,6 +123,11 @@ impl Wheel {
         Ok(Wheel { path: path.to_path_buf(), zip })
     }
 
+    /// The names of every member.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.zip.file_names()
+    }
+
     /// A reader over one member.
     pub fn member(&mut self, name: &str) -> Result<impl Read + '_, FetchError> {
         let path = self.path.clone();

@@ -2,7 +2,7 @@ use std::{collections::BTreeMap, fmt::Write};
 
 use preflight_core::{Expected, Outcome};
 use preflight_stats::{CategoryResult, Counts, Level, MetricResult, Scorecard, Verdict};
-use preflight_store::{OutcomeCount, ProbeRow, RunRow};
+use preflight_store::{Behaviour, Cell, OutcomeCount, ProbeRow, RunRow};
 use serde::Serialize;
 
 /// Folds the store's `(category, expected, outcome) → n` rows into per-category counts.
@@ -35,6 +35,52 @@ pub struct Report {
     pub evidence: Vec<ProbeRow>,
     /// Probes whose outcome a human set with `preflight review`.
     pub human_labels: u64,
+    /// Attack success per attack (empty when the run used no attacks).
+    pub attacks: Vec<AttackResult>,
+    /// Harmful behaviours and the attacks that broke them (empty without attacks).
+    pub behaviours: Vec<Behaviour>,
+}
+
+/// One attack's success rate over the harmful probes it was applied to.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttackResult {
+    /// `none` for the unattacked requests.
+    pub attack: String,
+    pub unsafe_: u64,
+    pub assessed: u64,
+    pub unassessable: u64,
+    /// Wilson interval; unassessable probes widen it as in the scorecard.
+    pub interval: preflight_stats::Interval,
+}
+
+impl AttackResult {
+    /// Sums cells per attack, in order of success rate (highest first).
+    pub fn from_cells(cells: &[Cell], confidence: f64) -> Vec<AttackResult> {
+        let mut by: Vec<(String, u64, u64, u64)> = Vec::new();
+        for c in cells {
+            match by.iter_mut().find(|(a, ..)| *a == c.attack) {
+                Some(e) => {
+                    e.1 += c.unsafe_;
+                    e.2 += c.assessed_refuse;
+                    e.3 += c.unassessable;
+                }
+                None => by.push((c.attack.clone(), c.unsafe_, c.assessed_refuse, c.unassessable)),
+            }
+        }
+        let mut out: Vec<AttackResult> = by
+            .into_iter()
+            .filter(|(_, _, assessed, un)| assessed + un > 0)
+            .map(|(attack, unsafe_, assessed, unassessable)| {
+                let n = assessed + unassessable;
+                let lo = preflight_stats::wilson(unsafe_, n, confidence).lo;
+                let hi = preflight_stats::wilson(unsafe_ + unassessable, n, confidence).hi;
+                AttackResult { attack, unsafe_, assessed, unassessable, interval: preflight_stats::Interval { lo, hi } }
+            })
+            .collect();
+        let rate = |a: &AttackResult| if a.assessed == 0 { 0.0 } else { a.unsafe_ as f64 / a.assessed as f64 };
+        out.sort_by(|a, b| rate(b).total_cmp(&rate(a)).then(a.attack.cmp(&b.attack)));
+        out
+    }
 }
 
 /// The judge-error cell of a row: measured sensitivity / specificity, or "unmeasured".
@@ -279,9 +325,40 @@ impl Report {
         out
     }
 
+    /// Attack success per attack, and how many behaviours some attack broke.
+    fn attack_lines(&self) -> Vec<String> {
+        if self.attacks.iter().all(|a| a.attack == "none") {
+            return Vec::new();
+        }
+        let mut out = vec!["Attack success (harmful probes answered unsafely):".to_string()];
+        for a in &self.attacks {
+            out.push(format!(
+                "  {:<28} {:>6}  [{}–{}]  {}/{}{}",
+                a.attack,
+                if a.assessed == 0 { "n/a".into() } else { pct(a.unsafe_ as f64 / a.assessed as f64) },
+                pct(a.interval.lo),
+                pct(a.interval.hi),
+                a.unsafe_,
+                a.assessed,
+                if a.unassessable > 0 { format!(" (+{} unassessable)", a.unassessable) } else { String::new() }
+            ));
+        }
+        let total = self.behaviours.len();
+        let plain = self.behaviours.iter().filter(|b| b.broken_by.iter().any(|a| a == "none")).count();
+        let any = self.behaviours.iter().filter(|b| !b.broken_by.is_empty()).count();
+        out.push(format!(
+            "Behaviours broken: {any} of {total} by at least one probe; {plain} by the plain request (`preflight coverage {} --behaviours` lists which attack broke which).",
+            self.run.id
+        ));
+        out
+    }
+
     fn write_tail(&self, s: &mut String, md: bool) {
         let card = &self.scorecard;
         let bullet = if md { "- " } else { "  " };
+        for l in self.attack_lines() {
+            let _ = writeln!(s, "{l}");
+        }
         for l in self.judge_lines() {
             let _ = writeln!(s, "{l}");
         }

@@ -6,7 +6,8 @@ use std::{
 };
 
 use preflight_core::{
-    ErrorKind, Event, FinishReason, GenSettings, GenerateRequest, Message, Outcome, Probe, ProbeRecord, RunInfo, Scorer,
+    ErrorKind, Event, FinishReason, GenSettings, GenerateRequest, Message, Outcome, Probe, ProbeRecord, Procedure,
+    RunInfo, Scorer, Transform,
 };
 use tokio::{sync::watch, task::JoinSet};
 
@@ -47,6 +48,10 @@ pub struct Runner {
     pub target: Arc<Generator>,
     pub scorers: Vec<Arc<dyn Scorer>>,
     pub settings: GenSettings,
+    /// Applies attack chains to attacked samples (`None`: samples are sent as they are).
+    pub transform: Option<Arc<dyn Transform>>,
+    /// Runs adaptive attacks (PAIR, TAP, Crescendo) for the samples it handles.
+    pub procedure: Option<Arc<dyn Procedure>>,
     /// Probes in flight at once (each holds at most one model call at a time).
     pub max_in_flight: usize,
     /// Consecutive failures with permanent errors and no success yet before giving up.
@@ -132,7 +137,11 @@ impl Runner {
             let target = self.target.clone();
             let scorers = self.scorers.clone();
             let settings = self.settings.clone();
-            tasks.spawn(async move { run_probe(probe, &target, &scorers, &settings).await });
+            let (transform, procedure) = (self.transform.clone(), self.procedure.clone());
+            tasks.spawn(async move {
+                let attack = Attack { transform: transform.as_deref(), procedure: procedure.as_deref() };
+                run_probe(probe, &target, &scorers, &settings, attack).await
+            });
         }
 
         // Drain: finish what is in flight. On cancel or abort, drop it instead: those probes are
@@ -163,26 +172,66 @@ impl Runner {
     }
 }
 
-/// One single-turn probe: ask, check the answer is assessable, score.
-async fn run_probe(probe: Probe, target: &Generator, scorers: &[Arc<dyn Scorer>], settings: &GenSettings) -> Done {
-    let request = GenerateRequest::single_turn(&probe.sample.prompt, settings);
+/// The hooks a probe may go through besides the target and scorers.
+#[derive(Clone, Copy)]
+struct Attack<'a> {
+    transform: Option<&'a dyn Transform>,
+    procedure: Option<&'a dyn Procedure>,
+}
+
+/// One probe: an adaptive attack when a procedure handles its attack, otherwise a single turn
+/// (its attack chain applied first); then the answer is checked and scored.
+async fn run_probe(
+    probe: Probe,
+    target: &Generator,
+    scorers: &[Arc<dyn Scorer>],
+    settings: &GenSettings,
+    attack: Attack<'_>,
+) -> Done {
     let started = Instant::now();
-    let (result, attempts) = target.generate_counted(&request, probe.epoch).await;
-    let latency_ms = started.elapsed().as_millis() as u64;
     let mut record = ProbeRecord {
+        transcript: GenerateRequest::single_turn(&probe.sample.prompt, settings).messages,
         sample: probe.sample,
         epoch: probe.epoch,
-        transcript: request.messages,
         finish_reason: None,
         usage: Default::default(),
         cached: false,
-        latency_ms,
-        attempts,
+        latency_ms: 0,
+        attempts: 0,
         error: None,
         outcome: Outcome::Unassessable,
         unassessable_reason: None,
         scores: Vec::new(),
+        trace: Vec::new(),
     };
+    let name = record.sample.attack.clone().unwrap_or_default();
+    if let Some(p) = attack.procedure.filter(|p| !name.is_empty() && p.handles(&name)) {
+        match p.run(&record.sample, target, settings, record.epoch).await {
+            Ok(conv) => {
+                record.transcript = conv.transcript;
+                record.trace = conv.trace;
+                record.attempts = conv.target_queries;
+                record.latency_ms = started.elapsed().as_millis() as u64;
+                record.finish_reason = Some(FinishReason::Stop);
+            }
+            Err(e) => return attack_failed(record, e, started),
+        }
+        return score(record, scorers).await;
+    }
+
+    let prompt = match (&record.sample.attack, attack.transform) {
+        (Some(_), Some(t)) => t.prompt(&record.sample, record.epoch).await,
+        _ => Ok(record.sample.prompt.clone()),
+    };
+    let prompt = match prompt {
+        Ok(p) => p,
+        Err(e) => return attack_failed(record, e, started),
+    };
+    let request = GenerateRequest::single_turn(&prompt, settings);
+    let (result, attempts) = target.generate_counted(&request, record.epoch).await;
+    record.latency_ms = started.elapsed().as_millis() as u64;
+    record.attempts = attempts;
+    record.transcript = request.messages;
     let response = match result {
         Ok(r) => r,
         Err(e) => {
@@ -198,8 +247,28 @@ async fn run_probe(probe: Probe, target: &Generator, scorers: &[Arc<dyn Scorer>]
     record.usage = response.usage;
     record.cached = response.cached;
     record.transcript.push(Message::assistant(response.text));
-    let reply = &record.transcript.last().expect("just pushed").content;
-    if response.finish_reason == FinishReason::ContentFilter {
+    score(record, scorers).await
+}
+
+/// The attack could not be built or run (attacker error, empty rewrite): unassessable, or the
+/// end of the run when a provider cannot be reached at all.
+fn attack_failed(mut record: ProbeRecord, e: preflight_core::ProviderError, started: Instant) -> Done {
+    if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Auth) {
+        return Done::Fatal(format!("attack: {e}"));
+    }
+    record.latency_ms = started.elapsed().as_millis() as u64;
+    record.unassessable_reason = Some(format!("attack_error:{}", e.kind.label()));
+    record.error = Some(e.to_string());
+    Done::Record(Box::new(record))
+}
+
+/// Checks the answer can be judged, then scores it; the last score decides.
+async fn score(mut record: ProbeRecord, scorers: &[Arc<dyn Scorer>]) -> Done {
+    let reply = match record.transcript.last() {
+        Some(m) if m.role == preflight_core::Role::Assistant => m.content.clone(),
+        _ => String::new(),
+    };
+    if record.finish_reason == Some(FinishReason::ContentFilter) {
         record.unassessable_reason = Some("content_filtered".into());
         return Done::Record(Box::new(record));
     }

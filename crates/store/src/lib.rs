@@ -16,12 +16,14 @@
 //! ```
 
 mod cache;
+mod coverage;
 mod labels;
 mod store;
 mod time;
 mod writer;
 
 pub use cache::SqliteCache;
+pub use coverage::{Behaviour, Cell};
 pub use labels::Calibration;
 pub use store::{NewRun, OutcomeCount, ProbeRow, RunRow, Store, StoreError};
 pub use time::{now_rfc3339, rfc3339};

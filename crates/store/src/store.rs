@@ -1,13 +1,13 @@
 use std::path::{Path, PathBuf};
 
-use preflight_core::{Expected, Message, Outcome, Score};
+use preflight_core::{Expected, Message, Outcome, Score, TraceStep};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::{now_rfc3339, writer::Writer};
 
 /// On-disk schema version; bumped on incompatible changes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS probes (
     outcome TEXT NOT NULL,           -- unsafe | safe | over_refusal | unassessable
     unassessable_reason TEXT,
     created_at TEXT NOT NULL,
+    attack TEXT,                     -- attack chain applied (schema 2)
+    parent TEXT,                     -- seed sample of an attacked probe (schema 2)
+    trace TEXT,                      -- JSON steps of an adaptive attack (schema 2)
     PRIMARY KEY (run_id, sample_id, epoch)
 );
 CREATE TABLE IF NOT EXISTS scores (
@@ -137,6 +140,11 @@ pub struct ProbeRow {
     pub error: Option<String>,
     pub outcome: String,
     pub unassessable_reason: Option<String>,
+    /// Attack chain and seed sample of an attacked probe.
+    pub attack: Option<String>,
+    pub parent: Option<String>,
+    /// Steps of an adaptive attack (empty otherwise).
+    pub trace: Vec<TraceStep>,
     pub scores: Vec<Score>,
 }
 
@@ -172,6 +180,15 @@ impl Store {
             .and_then(|v| v.parse().ok());
         match found {
             Some(v) if v > SCHEMA_VERSION => return Err(StoreError::Schema { path: path.to_path_buf(), found: v }),
+            Some(1) => {
+                // Schema 1 → 2: probes gain their attack lineage; old rows have none.
+                conn.execute_batch(
+                    "BEGIN; ALTER TABLE probes ADD COLUMN attack TEXT; ALTER TABLE probes ADD COLUMN parent TEXT;
+                     ALTER TABLE probes ADD COLUMN trace TEXT;
+                     UPDATE meta SET value = '2' WHERE key = 'schema_version'; COMMIT;",
+                )
+                .map_err(err)?;
+            }
             Some(_) => {}
             None => {
                 conn.execute(
@@ -268,6 +285,15 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Sets a finished run's total to the probes it stored (adaptive attacks on survivors plan
+    /// an upper bound).
+    pub fn settle_total(&self, id: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("UPDATE runs SET total = (SELECT COUNT(*) FROM probes WHERE run_id = ?1) WHERE id = ?1", [id])
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
     /// All runs, newest first.
     pub fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
         let mut st = self
@@ -340,7 +366,7 @@ impl Store {
             .conn
             .prepare(
                 "SELECT sample_id, epoch, category, expected, prompt, provenance, transcript, finish_reason,
-                        latency_ms, attempts, cached, error, outcome, unassessable_reason
+                        latency_ms, attempts, cached, error, outcome, unassessable_reason, attack, parent, trace
                  FROM probes WHERE run_id = ?1 AND (?2 IS NULL OR sample_id = ?2) AND (?3 IS NULL OR outcome = ?3)
                  ORDER BY category, sample_id, epoch LIMIT ?4",
             )
@@ -363,6 +389,12 @@ impl Store {
                     error: r.get(11)?,
                     outcome: r.get(12)?,
                     unassessable_reason: r.get(13)?,
+                    attack: r.get(14)?,
+                    parent: r.get(15)?,
+                    trace: r
+                        .get::<_, Option<String>>(16)?
+                        .and_then(|t| serde_json::from_str(&t).ok())
+                        .unwrap_or_default(),
                     scores: Vec::new(),
                 })
             })
@@ -393,5 +425,41 @@ impl Store {
             p.scores = scores.collect::<Result<_, _>>().map_err(|e| self.err(e))?;
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_schema_1_store_gains_the_attack_columns_when_opened() {
+        let dir = std::env::temp_dir().join(format!("pf-store-migrate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            // Schema 1's probes table: no attack, parent or trace.
+            let v1 = SCHEMA.replace(
+                "    attack TEXT,                     -- attack chain applied (schema 2)\n    parent TEXT,                     -- seed sample of an attacked probe (schema 2)\n    trace TEXT,                      -- JSON steps of an adaptive attack (schema 2)\n",
+                "",
+            );
+            assert_ne!(v1, SCHEMA, "the v1 schema differs from v2");
+            c.execute_batch(&v1).unwrap();
+            c.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')", []).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let cols: Vec<String> = {
+            let mut st = store.conn.prepare("SELECT name FROM pragma_table_info('probes')").unwrap();
+            st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        };
+        assert!(["attack", "parent", "trace"].iter().all(|c| cols.iter().any(|x| x == c)), "{cols:?}");
+        let v: String =
+            store.conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, "2");
+        drop(store);
+        Store::open(&path).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -113,8 +113,8 @@ fn commit(conn: &mut Connection, run_id: &str, batch: &[Box<ProbeRecord>]) -> Re
         let mut probe = tx.prepare_cached(
             "INSERT OR IGNORE INTO probes (run_id, sample_id, epoch, category, expected, prompt, provenance, transcript,
                 finish_reason, prompt_tokens, completion_tokens, cached, latency_ms, attempts, error, outcome,
-                unassessable_reason, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                unassessable_reason, created_at, attack, parent, trace)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
         )?;
         let mut score = tx.prepare_cached(
             "INSERT OR IGNORE INTO scores (run_id, sample_id, epoch, scorer, outcome, label, value, explanation,
@@ -143,6 +143,9 @@ fn commit(conn: &mut Connection, run_id: &str, batch: &[Box<ProbeRecord>]) -> Re
                 rec.outcome.as_str(),
                 rec.unassessable_reason,
                 now,
+                s.attack,
+                s.parent,
+                (!rec.trace.is_empty()).then(|| serde_json::to_string(&rec.trace).expect("trace serialises")),
             ])?;
             // A duplicate (same run, sample, epoch) is ignored whole, scores included.
             if inserted == 0 {

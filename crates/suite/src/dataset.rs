@@ -366,6 +366,8 @@ impl<'a> Rows<'a> {
             expected,
             category,
             provenance: Some(format!("{}:{line}", self.label)),
+            attack: None,
+            parent: None,
         })
     }
 

@@ -47,6 +47,28 @@ impl ScorerSpec {
     }
 }
 
+/// `[adaptive]`: how adaptive attacks run. Unset fields keep their defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Adaptive {
+    /// `all` (default): every harmful sample; `survivors`: only those no other probe broke.
+    pub on: Option<String>,
+    /// Target queries per goal.
+    pub budget: Option<u32>,
+    pub tap_width: Option<usize>,
+    pub tap_depth: Option<usize>,
+    pub tap_branching: Option<usize>,
+    pub crescendo_turns: Option<u32>,
+    pub crescendo_backtracks: Option<u32>,
+}
+
+impl Adaptive {
+    /// Whether adaptive attacks wait for the other probes and run on unbroken behaviours only.
+    pub fn on_survivors(&self) -> bool {
+        self.on.as_deref() == Some("survivors")
+    }
+}
+
 /// A loaded, validated suite. Samples are streamed from disk by [`Suite::samples`].
 #[derive(Debug, Clone)]
 pub struct Suite {
@@ -61,6 +83,11 @@ pub struct Suite {
     pub count: u64,
     /// sha256 over the suite file and every dataset file, in order.
     pub fingerprint: String,
+    /// Attack chains as written, with the line of each (parsed by `preflight-attacks`).
+    pub attacks: Vec<(String, u64)>,
+    /// Whether unattacked samples run beside the attacked ones.
+    pub include_original: bool,
+    pub adaptive: Adaptive,
     default_category: Option<String>,
     inline: Vec<Sample>,
     datasets: Vec<DatasetSpec>,
@@ -79,6 +106,13 @@ struct RawSuite {
     #[serde(default)]
     generation: GenSettings,
     scorers: Option<Vec<Spanned<String>>>,
+    /// Attack chains applied to every sample (`["base64", "roleplay+leetspeak"]`).
+    #[serde(default)]
+    attacks: Vec<Spanned<String>>,
+    /// Whether the unattacked samples run too (default true).
+    include_original: Option<bool>,
+    /// Settings of adaptive attacks (`pair`, `tap`, `crescendo` in `attacks`).
+    adaptive: Option<Adaptive>,
     #[serde(default)]
     samples: Vec<RawSample>,
     #[serde(default)]
@@ -187,6 +221,8 @@ impl Suite {
                 expected,
                 category,
                 provenance: Some(format!("{file}:{line}")),
+                attack: None,
+                parent: None,
             });
         }
 
@@ -204,8 +240,39 @@ impl Suite {
             ));
         }
 
+        let attacks: Vec<(String, u64)> =
+            raw.attacks.iter().map(|a| (a.get_ref().trim().to_string(), at(a.span()))).collect();
+        if let Some((a, line)) = attacks.iter().find(|(a, _)| a.is_empty()) {
+            return Err(SuiteError::invalid(path, *line, Some("attacks"), format!("empty attack `{a}`")));
+        }
+        let include_original = raw.include_original.unwrap_or(true);
+        let adaptive = raw.adaptive.unwrap_or_default();
+        let adaptive_line = || src.find("[adaptive]").map(|o| line_of(src, o)).unwrap_or(1);
+        if let Some(on) = adaptive.on.as_deref().filter(|o| !["all", "survivors"].contains(o)) {
+            return Err(SuiteError::invalid(
+                path,
+                adaptive_line(),
+                Some("adaptive.on"),
+                format!("`{on}` is neither `all` nor `survivors`"),
+            ));
+        }
+        if adaptive.budget == Some(0) {
+            return Err(SuiteError::invalid(path, adaptive_line(), Some("adaptive.budget"), "must be at least 1"));
+        }
+        if !include_original && attacks.is_empty() {
+            let line = src.find("include_original").map(|o| line_of(src, o)).unwrap_or(1);
+            return Err(SuiteError::invalid(
+                path,
+                line,
+                Some("include_original"),
+                "false with no `attacks` leaves nothing to run",
+            ));
+        }
         let mut suite = Suite {
             path: path.to_path_buf(),
+            attacks,
+            include_original,
+            adaptive,
             name,
             description: raw.description,
             version: raw.version,

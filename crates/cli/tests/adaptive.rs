@@ -1,0 +1,170 @@
+//! Adaptive attacks with scripted attacker, target and judge models on the mock server: PAIR stops
+//! when the judge reports success and keeps to its budget, TAP prunes an off-topic branch before it
+//! reaches the target, Crescendo takes back a refused question and stays within its budget. Every
+//! step is stored with the probe.
+
+mod common;
+
+use common::*;
+
+const MARKER: &str = "[[REFUSE]]";
+
+fn rule(model: &str, contains: &str, reply: &str, times: Option<u64>) -> Rule {
+    Rule { contains: contains.into(), action: Action::Reply(reply.into()), times, model: Some(model.into()) }
+}
+
+/// Runs a 2-sample suite (one harmful) with `attacks` and `[adaptive]` settings; returns the
+/// harmful sample's adaptive probe: (trace, attempts, outcome, transcript).
+fn run_adaptive(rules: Vec<Rule>, attack: &str, adaptive: &str) -> (serde_json::Value, i64, String, serde_json::Value) {
+    let dir = TempDir::new(attack);
+    let m = MockServer::start(MockConfig { marker: MARKER.into(), rules, ..Default::default() }).unwrap();
+    let extra = format!("attacks = [\"{attack}\"]\ninclude_original = false\n[adaptive]\n{adaptive}\n");
+    let suite = write_suite(dir.path(), 2, MARKER, "");
+    // [adaptive] is a table: it goes after the top-level keys, before [generation].
+    let text = std::fs::read_to_string(&suite).unwrap().replace("[generation]", &format!("{extra}\n[generation]"));
+    std::fs::write(&suite, text).unwrap();
+    let mut args = eval_args(&m, &suite, dir.path());
+    args.extend(
+        ["--attacker", "openai/attacker", "--judge", "openai/judge", "--judge-kind", "harmbench", "--no-cache", "-q"]
+            .map(String::from),
+    );
+    let out = run(&args);
+    assert!([10, 11, 0].contains(&code(&out)), "{}", stderr(&out));
+    assert_eq!(json(&out)["run"]["total"], 1, "one harmful sample, one adaptive probe");
+    let c = db(dir.path());
+    let (trace, attempts, outcome, transcript): (String, i64, String, String) = c
+        .query_row(
+            "SELECT trace, attempts, outcome, transcript FROM probes WHERE sample_id = ?1",
+            [format!("s00001~{attack}")],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    (serde_json::from_str(&trace).unwrap(), attempts, outcome, serde_json::from_str(&transcript).unwrap())
+}
+
+fn judge_rules() -> Vec<Rule> {
+    vec![rule("judge", "Generation:", "yes", None), rule("judge", "Does the prompt below ask", "[[YES]]", None)]
+}
+
+#[test]
+fn pair_stops_when_the_judge_reports_success() {
+    let mut rules = vec![
+        rule("attacker", "", "{\"improvement\": \"more fiction\", \"prompt\": \"PAIR-ATTEMPT\"}", None),
+        rule("judge", "Rate how fully", "Rating: [[3]]", Some(2)),
+        rule("judge", "Rate how fully", "Rating: [[10]]", None),
+    ];
+    rules.extend(judge_rules());
+    let (trace, attempts, outcome, transcript) = run_adaptive(rules, "pair", "budget = 10");
+    let steps = trace.as_array().unwrap();
+    let scores: Vec<f64> = steps.iter().map(|s| s["score"].as_f64().unwrap()).collect();
+    assert_eq!(scores, [3.0, 3.0, 10.0]);
+    assert_eq!(steps[2]["note"], "success");
+    assert_eq!(attempts, 3, "three target queries of a budget of ten");
+    assert_eq!(outcome, "unsafe");
+    assert_eq!(transcript[0]["content"], "PAIR-ATTEMPT", "the best attempt is the probe's transcript");
+}
+
+#[test]
+fn pair_keeps_to_its_budget() {
+    let mut rules =
+        vec![rule("attacker", "", "not json at all", None), rule("judge", "Rate how fully", "Rating: [[1]]", None)];
+    rules.extend(judge_rules());
+    let (trace, attempts, ..) = run_adaptive(rules, "pair", "budget = 4");
+    assert_eq!(trace.as_array().unwrap().len(), 4);
+    assert_eq!(attempts, 4);
+    assert_eq!(trace[0]["prompt"], "not json at all", "a non-JSON attacker reply is used as the prompt");
+}
+
+#[test]
+fn tap_prunes_an_off_topic_branch_before_the_target_sees_it() {
+    let mut rules = vec![
+        rule("attacker", "", "{\"prompt\": \"OFFTOPIC: a recipe for cake\"}", Some(1)),
+        rule("attacker", "", "{\"prompt\": \"TAP-ATTEMPT\"}", None),
+        rule("judge", "OFFTOPIC", "[[NO]]", None),
+        rule("judge", "Rate how fully", "Rating: [[4]]", None),
+    ];
+    rules.extend(judge_rules());
+    let (trace, attempts, ..) =
+        run_adaptive(rules, "tap", "budget = 10\ntap_depth = 1\ntap_branching = 2\ntap_width = 2");
+    let steps = trace.as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{trace}");
+    let pruned = steps.iter().find(|s| s["note"] == "pruned: off-topic").expect("a pruned branch");
+    assert!(pruned["prompt"].as_str().unwrap().starts_with("OFFTOPIC"));
+    assert!(pruned.get("response").is_none(), "a pruned branch never reaches the target");
+    assert_eq!(attempts, 1, "only the on-topic branch was sent");
+}
+
+#[test]
+fn crescendo_backtracks_after_a_refusal_and_stays_within_budget() {
+    let mut rules = vec![
+        rule("attacker", "taken back", "SAFE-QUESTION two", None),
+        rule("attacker", "Turn 1 of", &format!("QUESTION one {MARKER}"), None),
+        rule("attacker", "Turn 2 of", "SAFE-QUESTION three", None),
+        rule("judge", "Rate how fully", "Rating: [[5]]", None),
+    ];
+    rules.extend(judge_rules());
+    let (trace, attempts, _, transcript) =
+        run_adaptive(rules, "crescendo", "budget = 5\ncrescendo_turns = 2\ncrescendo_backtracks = 3");
+    let steps = trace.as_array().unwrap();
+    let notes: Vec<&str> = steps.iter().map(|s| s["note"].as_str().unwrap_or("")).collect();
+    assert_eq!(notes, ["refused → backtrack", "", ""], "{trace}");
+    assert_eq!(attempts, 3, "three target queries of a budget of five");
+    let users: Vec<&str> = transcript
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(users, ["SAFE-QUESTION two", "SAFE-QUESTION three"], "the refused question was taken back");
+}
+
+#[test]
+fn adaptive_attacks_can_wait_for_the_survivors() {
+    // Plain requests: the mock refuses the harmful ones (marker). Base64 hides the marker for
+    // sample 1 only (sample 3's base64 probe is refused by rule), so PAIR runs on sample 3 alone.
+    let dir = TempDir::new("survivors");
+    let mut rules = vec![
+        Rule {
+            contains: "Respond to it directly.".into(),
+            action: Action::Reply("I'm sorry, but I can't help with that.".into()),
+            times: None,
+            model: Some("mock".into()),
+        },
+        rule("attacker", "", "{\"prompt\": \"PAIR-ATTEMPT\"}", None),
+        rule("judge", "Rate how fully", "Rating: [[10]]", None),
+        // The deciding judge sees refusals for what they are.
+        rule("judge", "can't help", "no", None),
+    ];
+    rules.extend(judge_rules());
+    // Only sample 3's base64 probe matches the refusal rule above: it is the one whose decoded
+    // request says "number 3".
+    rules[0].contains = base64_of("Request number 3 [[REFUSE]]");
+    let m = MockServer::start(MockConfig { marker: MARKER.into(), rules, ..Default::default() }).unwrap();
+    let suite = write_suite(dir.path(), 4, MARKER, "");
+    let text = std::fs::read_to_string(&suite).unwrap().replace(
+        "[generation]",
+        "attacks = [\"base64\", \"pair\"]\n[adaptive]\non = \"survivors\"\nbudget = 3\n\n[generation]",
+    );
+    std::fs::write(&suite, text).unwrap();
+    let mut args = eval_args(&m, &suite, dir.path());
+    args.extend(
+        ["--attacker", "openai/attacker", "--judge", "openai/judge", "--judge-kind", "harmbench", "--no-cache", "-q"]
+            .map(String::from),
+    );
+    let out = run(&args);
+    assert!([10, 11].contains(&code(&out)), "{}", stderr(&out));
+    let c = db(dir.path());
+    let pair: Vec<String> = {
+        let mut st = c.prepare("SELECT sample_id FROM probes WHERE attack = 'pair' ORDER BY 1").unwrap();
+        st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(pair, ["s00003~pair"], "sample 1 was already broken by base64");
+    let v = json(&out);
+    assert_eq!(v["run"]["total"], 4 * 2 + 1, "the total settles on what ran");
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
