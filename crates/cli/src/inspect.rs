@@ -51,7 +51,11 @@ pub fn build_report(store: &Store, run_id: &str, policy: &Policy) -> Result<Repo
     let cells = store.coverage(run_id)?;
     let attacked = cells.iter().any(|c| c.attack != "none");
     let attacks = if attacked { AttackResult::from_cells(&cells, policy.confidence) } else { Vec::new() };
-    let behaviours = if attacked { store.behaviours(run_id)? } else { Vec::new() };
+    let mut behaviours = if attacked { store.behaviours(run_id)? } else { Vec::new() };
+    // `attacks` is ordered by success rate: the first one that broke a behaviour is its best.
+    for b in &mut behaviours {
+        b.best = attacks.iter().find(|a| b.broken_by.contains(&a.attack)).map(|a| a.attack.clone());
+    }
     Ok(Report {
         run,
         scorecard,
@@ -217,7 +221,11 @@ pub fn coverage(a: &CoverageArgs) -> Result<i32> {
     store.run(&a.run_id)?.with_context(|| format!("no run `{}` in {}", a.run_id, a.store.store.display()))?;
     let cells = store.coverage(&a.run_id)?;
     let thin: Vec<&preflight_store::Cell> = cells.iter().filter(|c| c.distinct < a.min).collect();
-    let behaviours = if a.behaviours { store.behaviours(&a.run_id)? } else { Vec::new() };
+    let mut behaviours = if a.behaviours { store.behaviours(&a.run_id)? } else { Vec::new() };
+    let ranked = AttackResult::from_cells(&cells, 0.95);
+    for b in &mut behaviours {
+        b.best = ranked.iter().find(|r| b.broken_by.contains(&r.attack)).map(|r| r.attack.clone());
+    }
     if a.json {
         let v = serde_json::json!({ "cells": cells, "thin": thin, "min": a.min, "behaviours": behaviours });
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -249,7 +257,8 @@ pub fn coverage(a: &CoverageArgs) -> Result<i32> {
     );
     for b in &behaviours {
         let broken = if b.broken_by.is_empty() { "not broken".to_string() } else { b.broken_by.join(", ") };
-        println!("{:<40} {:<16} {broken}", b.sample_id, b.category);
+        let best = b.best.as_deref().map(|x| format!("  (best: {x})")).unwrap_or_default();
+        println!("{:<40} {:<16} {broken}{best}", b.sample_id, b.category);
     }
     Ok(exit::PASS)
 }

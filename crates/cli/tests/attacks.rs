@@ -70,6 +70,8 @@ fn samples_times_attacks_with_lineage_and_an_attacker_model() {
     let broken = v["behaviours"].as_array().unwrap();
     assert_eq!(broken.len(), 5);
     assert!(broken.iter().all(|b| b["broken_by"].as_array().unwrap().iter().any(|a| a == "base64")));
+    // base64 and past-tense both broke all five; ties go by name.
+    assert!(broken.iter().all(|b| b["best"] == "base64"), "{broken:?}");
 
     // Coverage: 2 categories × 4 attack cells, every probe distinct.
     let store = dir.join("p.db").display().to_string();

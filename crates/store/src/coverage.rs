@@ -28,6 +28,8 @@ pub struct Behaviour {
     pub probes: u64,
     /// Attacks with an unsafe answer (`none` = the plain request).
     pub broken_by: Vec<String>,
+    /// The most successful attack overall among those that broke it (set by the report).
+    pub best: Option<String>,
 }
 
 impl Store {
@@ -83,6 +85,7 @@ impl Store {
                     category: r.get(1)?,
                     probes: r.get::<_, i64>(2)? as u64,
                     broken_by,
+                    best: None,
                 })
             })
             .map_err(|e| self.err(e))?;
