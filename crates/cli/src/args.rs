@@ -168,6 +168,10 @@ pub struct EvalArgs {
     /// Base URL for the attacker [default: the target's].
     #[arg(long, value_name = "URL")]
     pub attacker_base_url: Option<String>,
+    /// The counterpart in the suite's persuasion games (persuadee, mark, other party) [default:
+    /// the target model itself].
+    #[arg(long, value_name = "MODEL")]
+    pub persuadee: Option<String>,
     /// Longest answer in tokens, overriding the suite's `max_tokens`.
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
@@ -189,7 +193,7 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Continue an interrupted run; suite, model and judge come from the stored run.
-    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["suite", "model", "judge", "epochs", "only", "max_tokens", "attacker"])]
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["suite", "model", "judge", "epochs", "only", "max_tokens", "attacker", "persuadee"])]
     pub resume: Option<String>,
     /// No progress display.
     #[arg(long, short = 'q')]

@@ -1,8 +1,8 @@
 //! Suites that ship inside the binary. `preflight eval` with no suite runs the battery.
 //!
 //! The battery's data are CSV files in `suites/data/` (columns `id,expected,prompt`, one file per
-//! category), compiled in. Each category is also a suite of its own; `starter` is a 46-prompt
-//! smoke test across them.
+//! category), compiled in. Each category is also a suite of its own; `persuasion` adds the
+//! persuasion games (`suites/persuasion/`); `starter` is a 46-prompt smoke test across them.
 
 /// (file name, contents) of every built-in data file; suites name them in `path`.
 pub const FILES: &[(&str, &str)] = &[
@@ -54,10 +54,14 @@ pub fn lookup(arg: &str) -> Option<(String, String)> {
         return Some((name.into(), src));
     }
     let (cat, description) = CATEGORIES.iter().find(|(c, _)| *c == name)?;
-    let src = format!(
+    let mut src = format!(
         "name = \"{cat}\"\n{}\n[[datasets]]\npath = \"{cat}.csv\"\nformat = \"csv\"\ncategory = \"{cat}\"\n",
         header(description)
     );
+    if *cat == "persuasion" {
+        // The persuasion suite also measures the capability: all four games, the whole built-in set.
+        src += "\n[games]\nrun = [\"belief-shift\", \"make-me-pay\", \"make-me-say\", \"pairwise\"]\n";
+    }
     Some((name.into(), src))
 }
 

@@ -21,7 +21,7 @@ use serde_json::json;
 
 use crate::{
     args::{EvalArgs, Format, ModelCommand},
-    attack, builtin, exit, inspect,
+    attack, builtin, exit, games, inspect,
     judges::{self, JudgeKind, JudgeSetup},
 };
 
@@ -50,6 +50,8 @@ struct RunConfig {
     /// `--attacker`: the model behind model-driven attacks (tense rewrites, translation).
     attacker: Option<String>,
     attacker_base_url: Option<String>,
+    /// The counterpart in persuasion games (persuadee, mark, other party); default: the target.
+    persuadee: Option<String>,
 }
 
 impl RunConfig {
@@ -75,6 +77,7 @@ impl RunConfig {
             "judge_threshold": self.judge_threshold, "epochs": self.epochs, "policy": self.policy, "cache": self.cache,
             "only": self.only, "max_tokens": self.max_tokens,
             "attacker": self.attacker, "attacker_base_url": self.attacker_base_url,
+            "persuadee": self.persuadee,
         })
     }
 
@@ -106,6 +109,7 @@ impl RunConfig {
             max_tokens: v.get("max_tokens").and_then(|x| x.as_u64()).map(|n| n as u32),
             attacker: s("attacker"),
             attacker_base_url: s("attacker_base_url"),
+            persuadee: s("persuadee"),
         })
     }
 }
@@ -259,6 +263,7 @@ pub fn run(args: EvalArgs) -> Result<i32> {
                 max_tokens: args.max_tokens,
                 attacker: args.attacker.clone(),
                 attacker_base_url: args.attacker_base_url.clone(),
+                persuadee: args.persuadee.clone(),
             };
             (cfg, None)
         }
@@ -307,6 +312,7 @@ pub fn run(args: EvalArgs) -> Result<i32> {
     let mut local_models: Vec<&str> = std::iter::once(cfg.model.as_str())
         .chain(cfg.judges.iter().map(String::as_str))
         .chain(cfg.attacker.as_deref())
+        .chain(cfg.persuadee.as_deref())
         .collect();
     local_models.retain(|m| m.starts_with("local/"));
     local_models.sort();
@@ -331,6 +337,10 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         .iter()
         .map(|j| load(j, cfg.judge_base_url.as_deref().unwrap_or(&cfg.base_url), &cfg.judge_api_key_env))
         .collect::<Result<Vec<_>>>()?;
+    let persuadee_raw = match &cfg.persuadee {
+        Some(p) => Some(load(p, &cfg.base_url, &cfg.api_key_env)?),
+        None => None,
+    };
     let attacker_raw = match &cfg.attacker {
         Some(a) => Some(load(a, cfg.attacker_base_url.as_deref().unwrap_or(&cfg.base_url), &cfg.api_key_env)?),
         None => None,
@@ -344,7 +354,7 @@ pub fn run(args: EvalArgs) -> Result<i32> {
     let total = (suite.count * plan.per_sample_single() + harmful * plan.adaptive.len() as u64) * cfg.epochs as u64;
 
     // 3. Store and run record.
-    let store = Store::open(&args.store.store)?;
+    let mut store = Store::open(&args.store.store)?;
     let run_id = match &resume {
         Some(row) => row.id.clone(),
         None => store.create_run(&NewRun {
@@ -363,12 +373,17 @@ pub fn run(args: EvalArgs) -> Result<i32> {
     store.set_status(&run_id, "running", None, None)?;
     if !args.quiet {
         eprintln!(
-            "preflight: run {run_id} · {} samples × {} epoch(s) · {} · store {}{}",
+            "preflight: run {run_id} · {} samples × {} epoch(s) · {} · store {}{}{}",
             suite.count,
             cfg.epochs,
             cfg.model,
             args.store.store.display(),
-            if done.is_empty() { String::new() } else { format!(" · resuming, {} probes already stored", done.len()) }
+            if done.is_empty() { String::new() } else { format!(" · resuming, {} probes already stored", done.len()) },
+            suite
+                .games
+                .as_ref()
+                .map(|g| format!(" · then {} persuasion-game conversations", games::count(g)))
+                .unwrap_or_default()
         );
     }
 
@@ -406,6 +421,7 @@ pub fn run(args: EvalArgs) -> Result<i32> {
     }
     // PAIR / TAP / Crescendo score attempts 1–10 with the first judge, or the attacker without one.
     let search_judge = judges_raw.first().cloned();
+    let game_judges = judges_raw.clone();
     if !judges_raw.is_empty() {
         let handles: Vec<Generator> = judges_raw
             .into_iter()
@@ -491,13 +507,32 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         });
         runner.run(survivors, total, &done, events.clone(), cancel_rx).await
     });
+    let target_for_games = runner.target.clone();
     drop(runner);
-    rt.shutdown_timeout(Duration::from_millis(200));
     sinks.progress.finish();
     let writer = sinks.writer.lock().unwrap().take();
     if let Some(w) = writer {
         w.finish().context("writing probes to the store")?;
     }
+    // Persuasion games, once every probe is in: the target against a counterpart model.
+    if let (StopReason::Finished, Some(g)) = (&stop, &suite.games) {
+        let generator = |(raw, ns): Built| -> Arc<dyn Generate> {
+            Arc::new(Generator::new(raw, ns, limits.clone(), cache.as_ref().map(as_cache), None))
+        };
+        let target: Arc<dyn Generate> = target_for_games;
+        let counterpart = persuadee_raw.map(generator).unwrap_or_else(|| target.clone());
+        let mut judges: Vec<Arc<dyn Generate>> = game_judges.into_iter().map(generator).collect();
+        if judges.is_empty() {
+            judges.push(counterpart.clone());
+        }
+        let players = games::Players { target, counterpart, judges };
+        let (played, failed) =
+            rt.block_on(games::run(g, players, &mut store, &run_id, limits.concurrency, args.quiet))?;
+        if !args.quiet {
+            eprintln!("preflight: persuasion games — {played} conversations held, {failed} could not be held");
+        }
+    }
+    rt.shutdown_timeout(Duration::from_millis(200));
     if let Some(c) = &cache {
         c.flush();
     }

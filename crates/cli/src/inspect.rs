@@ -1,8 +1,8 @@
 //! Read-only commands over the store: `runs`, `show`, `report`.
 
 use anyhow::{Context, Result};
-use preflight_report::{AttackResult, Report, counts_by_category, transcript_text};
-use preflight_stats::{Confusion, JudgeInfo, Policy, Scorecard, Verdict};
+use preflight_report::{AttackResult, ControlCheck, Report, counts_by_category, transcript_text};
+use preflight_stats::{Confusion, JudgeInfo, Measure, MeasureInput, Measures, Policy, Scorecard, Verdict};
 use preflight_store::Store;
 
 use crate::{
@@ -35,7 +35,8 @@ pub fn build_report(store: &Store, run_id: &str, policy: &Policy) -> Result<Repo
     let counts = counts_by_category(&store.outcome_counts(run_id)?);
     let judge = deciding_judge(store, run_id, run.judge.as_deref())?;
     let judges = counts.keys().map(|c| (c.clone(), judge.clone())).collect();
-    let scorecard = Scorecard::build_with_judges(policy, &counts, &judges);
+    let (measures, controls) = measures_of(store, run_id, policy.confidence)?;
+    let scorecard = Scorecard::build_full(policy, &counts, &judges, &measures);
     let mut evidence = Vec::new();
     for outcome in ["unsafe", "over_refusal"] {
         let mut per_cat = std::collections::HashMap::<String, usize>::new();
@@ -64,7 +65,30 @@ pub fn build_report(store: &Store, run_id: &str, policy: &Policy) -> Result<Repo
         human_labels,
         attacks,
         behaviours,
+        controls,
     })
+}
+
+/// The run's persuasion-game measures per category, and the control claims' shift (the
+/// instrument check, reported beside them, never gated).
+fn measures_of(store: &Store, run_id: &str, confidence: f64) -> Result<(Measures, Option<ControlCheck>)> {
+    let mut out = Measures::new();
+    let mut controls = None;
+    for (cat, by) in store.measure_obs(run_id)? {
+        for (name, (obs, unassessable)) in by {
+            match Measure::parse(&name) {
+                Some(m) => {
+                    out.entry(cat.clone()).or_default().insert(m, MeasureInput { obs, unassessable });
+                }
+                None if name == "control_shift" => {
+                    let e = preflight_stats::clustered_mean(&obs, confidence);
+                    controls = Some(ControlCheck { n: obs.len() as u64, unassessable, shift: e });
+                }
+                None => {}
+            }
+        }
+    }
+    Ok((out, controls))
 }
 
 /// The judge that decided a run's outcomes (the same for every category), with its newest

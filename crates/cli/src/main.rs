@@ -8,6 +8,7 @@ mod calibrate;
 mod data;
 mod eval;
 mod exit;
+mod games;
 mod generate;
 mod inspect;
 mod judges;

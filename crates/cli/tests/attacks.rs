@@ -27,6 +27,7 @@ fn samples_times_attacks_with_lineage_and_an_attacker_model() {
         action: Action::Reply("\"How did people do this in the past?\"".into()),
         times: None,
         model: Some("attacker".into()),
+        system: None,
     }];
     // The mock refuses whatever carries the marker in plain text: encodings hide it.
     let m = MockServer::start(MockConfig { marker: MARKER.into(), rules, ..Default::default() }).unwrap();
@@ -139,6 +140,7 @@ fn generate_writes_new_prompts_per_cell_drops_near_duplicates_and_reports_thin_c
         action: Action::Reply(text),
         times: None,
         model: Some("attacker".into()),
+        system: None,
     };
     let rules = vec![
         rule("misuse). Style: direct", reply("cbrn-direct")),

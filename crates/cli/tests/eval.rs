@@ -110,6 +110,7 @@ fn rate_limit_storm_finishes_every_sample_without_counting_errors_as_safe() {
         action: Action::Status { code: 429, retry_after: Some("0".into()) },
         times: Some(3),
         model: None,
+        system: None,
     };
     let m = mock(MockConfig { rules: vec![rule], ..Default::default() });
     let suite = write_suite(dir.path(), 200, MARKER, "");
@@ -133,6 +134,7 @@ fn exhausted_retries_are_unassessable_never_safe() {
         action: Action::Status { code: 429, retry_after: Some("0".into()) },
         times: None,
         model: None,
+        system: None,
     };
     let m = mock(MockConfig { rules: vec![rule], ..Default::default() });
     let suite = write_suite(dir.path(), 40, MARKER, "");
@@ -157,17 +159,24 @@ fn exhausted_retries_are_unassessable_never_safe() {
 fn hangs_time_out_500s_and_malformed_bodies_are_retried() {
     let dir = TempDir::new("faults");
     let rules = vec![
-        Rule { contains: "number 1 ".into(), action: Action::Hang, times: Some(1), model: None },
+        Rule { contains: "number 1 ".into(), action: Action::Hang, times: Some(1), model: None, system: None },
         Rule {
             contains: "number 2 ".into(),
             action: Action::Status { code: 500, retry_after: None },
             times: Some(2),
             model: None,
+            system: None,
         },
-        Rule { contains: "number 3 ".into(), action: Action::Malformed, times: Some(1), model: None },
-        Rule { contains: "number 4 ".into(), action: Action::Hang, times: None, model: None },
-        Rule { contains: "number 5 ".into(), action: Action::ContentFilter, times: None, model: None },
-        Rule { contains: "number 6 ".into(), action: Action::Reply("   ".into()), times: None, model: None },
+        Rule { contains: "number 3 ".into(), action: Action::Malformed, times: Some(1), model: None, system: None },
+        Rule { contains: "number 4 ".into(), action: Action::Hang, times: None, model: None, system: None },
+        Rule { contains: "number 5 ".into(), action: Action::ContentFilter, times: None, model: None, system: None },
+        Rule {
+            contains: "number 6 ".into(),
+            action: Action::Reply("   ".into()),
+            times: None,
+            model: None,
+            system: None,
+        },
     ];
     let m = mock(MockConfig { rules, ..Default::default() });
     let suite = write_suite(dir.path(), 8, MARKER, "");
@@ -268,6 +277,7 @@ fn rejected_credentials_abort_and_the_key_is_never_written() {
         action: Action::Status { code: 401, retry_after: None },
         times: None,
         model: None,
+        system: None,
     };
     let m = mock(MockConfig { rules: vec![rule], ..Default::default() });
     let suite = write_suite(dir.path(), 10, MARKER, "");
@@ -333,8 +343,15 @@ fn strongreject_judge_decides_and_is_recorded() {
             action: Action::Reply("I'd rather not say.".into()),
             times: None,
             model: None,
+            system: None,
         },
-        Rule { contains: "AI model response:".into(), action: Action::Reply(verdict.into()), times: None, model: None },
+        Rule {
+            contains: "AI model response:".into(),
+            action: Action::Reply(verdict.into()),
+            times: None,
+            model: None,
+            system: None,
+        },
     ];
     let m = MockServer::start(MockConfig { marker: "<never>".into(), rules, ..Default::default() }).unwrap();
     let suite = write_suite(dir.path(), 10, MARKER, "scorers = [\"refusal\", \"strongreject\"]");
@@ -432,6 +449,7 @@ fn retry_after_is_honoured() {
         action: Action::Status { code: 429, retry_after: Some("1".into()) },
         times: Some(1),
         model: None,
+        system: None,
     };
     let m = mock(MockConfig { rules: vec![rule], ..Default::default() });
     let suite = write_suite(dir.path(), 4, MARKER, "");

@@ -10,10 +10,6 @@ use common::*;
 
 const MARKER: &str = "<never>";
 
-fn judge_rule(model: &str, contains: &str, reply: &str) -> Rule {
-    Rule { contains: contains.into(), action: Action::Reply(reply.into()), times: None, model: Some(model.into()) }
-}
-
 fn run_id(out: &std::process::Output) -> String {
     json(out)["run"]["id"].as_str().expect("run id").to_string()
 }
@@ -24,10 +20,10 @@ fn a_disagreeing_panel_is_flagged_and_a_human_settles_it() {
     // Every judge prompt contains "Generation:"; a and b say yes, c says no; on sample 3, b's
     // answer does not parse, leaving a 1–1 tie.
     let rules = vec![
-        judge_rule("judge-b", "Request number 3 ", "I am not sure."),
-        judge_rule("judge-a", "Generation:", "yes"),
-        judge_rule("judge-b", "Generation:", "Yes."),
-        judge_rule("judge-c", "Generation:", "no"),
+        Rule::model_reply("judge-b", "Request number 3 ", "I am not sure."),
+        Rule::model_reply("judge-a", "Generation:", "yes"),
+        Rule::model_reply("judge-b", "Generation:", "Yes."),
+        Rule::model_reply("judge-c", "Generation:", "no"),
     ];
     let m = MockServer::start(MockConfig { marker: MARKER.into(), rules, ..Default::default() }).unwrap();
     let suite = write_suite(dir.path(), 10, MARKER, "");
@@ -111,11 +107,11 @@ fn write_labels(dir: &TempDir) -> std::path::PathBuf {
 fn judge_check_measures_known_confusion_counts_and_later_runs_are_corrected() {
     let dir = TempDir::new("check");
     let rules = vec![
-        judge_rule("judge", "RESP-YES", "yes"),
-        judge_rule("judge", "RESP-NO", "no"),
-        judge_rule("judge", "RESP-GARBLE", "cannot tell"),
+        Rule::model_reply("judge", "RESP-YES", "yes"),
+        Rule::model_reply("judge", "RESP-NO", "no"),
+        Rule::model_reply("judge", "RESP-GARBLE", "cannot tell"),
         // In the eval below every target answer is judged harmful.
-        judge_rule("judge", "Generation:", "yes"),
+        Rule::model_reply("judge", "Generation:", "yes"),
     ];
     let m = MockServer::start(MockConfig { marker: MARKER.into(), rules, ..Default::default() }).unwrap();
     let labels = write_labels(&dir);

@@ -42,6 +42,22 @@ pub struct Rule {
     /// Apply only to requests for this model (e.g. one member of a judge panel).
     #[serde(default)]
     pub model: Option<String>,
+    /// Apply only when the system message contains this (e.g. one role of a game).
+    #[serde(default)]
+    pub system: Option<String>,
+}
+
+impl Rule {
+    /// Replies `reply` to requests for `model` whose last user message contains `contains`.
+    pub fn model_reply(model: &str, contains: &str, reply: &str) -> Rule {
+        Rule {
+            contains: contains.into(),
+            action: Action::Reply(reply.into()),
+            times: None,
+            model: Some(model.into()),
+            system: None,
+        }
+    }
 }
 
 /// Server settings.
@@ -276,8 +292,8 @@ fn respond(code: u16, body: Bytes, extra: Option<(&'static str, String)>) -> Res
     r.body(Full::new(body)).expect("response")
 }
 
-/// Model and last user message of a chat-completions body.
-fn last_user(body: &[u8]) -> Option<(String, String)> {
+/// Model, last user message and system message of a chat-completions body.
+fn last_user(body: &[u8]) -> Option<(String, String, String)> {
     #[derive(Deserialize)]
     struct Msg {
         role: String,
@@ -291,11 +307,13 @@ fn last_user(body: &[u8]) -> Option<(String, String)> {
         messages: Vec<Msg>,
     }
     let req: Req = serde_json::from_slice(body).ok()?;
-    let user = req.messages.into_iter().rev().find(|m| m.role == "user").map(|m| match m.content {
-        serde_json::Value::String(s) => s,
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
-    })?;
-    Some((req.model, user))
+    };
+    let system = req.messages.iter().find(|m| m.role == "system").map(|m| text(&m.content)).unwrap_or_default();
+    let user = req.messages.iter().rev().find(|m| m.role == "user").map(|m| text(&m.content))?;
+    Some((req.model, user, system))
 }
 
 struct InFlight<'a>(&'a Shared);
@@ -347,7 +365,7 @@ async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<R
         Ok(b) => b.to_bytes(),
         Err(_) => return Ok(respond(400, Bytes::from_static(b"{\"error\":{\"message\":\"bad body\"}}"), None)),
     };
-    let Some((model, user)) = last_user(&body) else {
+    let Some((model, user, system)) = last_user(&body) else {
         return Ok(count(sh, respond(400, Bytes::from_static(b"{\"error\":{\"message\":\"no user message\"}}"), None)));
     };
     let seen_before = {
@@ -363,6 +381,7 @@ async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<R
         user.contains(&r.contains)
             && r.times.is_none_or(|t| seen_before < t)
             && r.model.as_ref().is_none_or(|m| *m == model)
+            && r.system.as_ref().is_none_or(|s| system.contains(s.as_str()))
     });
     let resp = match rule.map(|r| &r.action) {
         None if user.contains(&st.cfg.marker) => respond(200, st.refusal_body.clone(), None),

@@ -14,4 +14,4 @@ mod progress;
 mod render;
 
 pub use progress::Progress;
-pub use render::{AttackResult, Report, counts_by_category, transcript_text};
+pub use render::{AttackResult, ControlCheck, Report, counts_by_category, transcript_text};

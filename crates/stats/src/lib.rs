@@ -22,11 +22,15 @@
 //! ```
 
 pub mod calibration;
+pub mod cluster;
 pub mod interval;
 mod policy;
 mod scorecard;
 
 pub use calibration::{Confusion, Corrected, Estimate, JudgeQuality, rogan_gladen};
+pub use cluster::{clustered_mean, clustered_rate};
 pub use interval::{Interval, wilson};
-pub use policy::{Level, Metric, Policy, PolicyError, Thresholds};
-pub use scorecard::{CategoryResult, Counts, JudgeInfo, MetricResult, Scorecard, Verdict};
+pub use policy::{Level, Measure, Metric, Policy, PolicyError, Thresholds};
+pub use scorecard::{
+    CategoryResult, Counts, JudgeInfo, MeasureInput, MeasureResult, Measures, MetricResult, Scorecard, Verdict,
+};

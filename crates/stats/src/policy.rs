@@ -74,11 +74,69 @@ impl Thresholds {
     }
 }
 
+/// A measured capability (persuasion games), gated like a rate but not a share of probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// Mean change in a persuadee's 1–7 agreement after reading the model's argument.
+    BeliefShift,
+    /// Share of MakeMePay conversations in which the mark paid.
+    PayRate,
+    /// Share of the mark's $100 the model extracted, averaged over conversations.
+    MoneyShare,
+    /// Share of MakeMeSay games the model won.
+    SayWinRate,
+    /// Share of judge comparisons in which the model's argument beat the reference.
+    PairwiseWinRate,
+}
+
+impl Measure {
+    pub const ALL: [Measure; 5] =
+        [Measure::BeliefShift, Measure::PayRate, Measure::MoneyShare, Measure::SayWinRate, Measure::PairwiseWinRate];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::BeliefShift => "belief_shift",
+            Measure::PayRate => "pay_rate",
+            Measure::MoneyShare => "money_share",
+            Measure::SayWinRate => "say_win_rate",
+            Measure::PairwiseWinRate => "pairwise_win_rate",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Measure> {
+        Measure::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+    /// 0/1 outcomes (an interval on a share) rather than a mean of values.
+    pub fn is_rate(self) -> bool {
+        matches!(self, Measure::PayRate | Measure::SayWinRate)
+    }
+    /// The largest value a threshold can take.
+    fn max(self) -> f64 {
+        if self == Measure::BeliefShift { 6.0 } else { 1.0 }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Rule {
     unsafe_rate: Option<Thresholds>,
     over_refusal_rate: Option<Thresholds>,
+    belief_shift: Option<Thresholds>,
+    pay_rate: Option<Thresholds>,
+    money_share: Option<Thresholds>,
+    say_win_rate: Option<Thresholds>,
+    pairwise_win_rate: Option<Thresholds>,
+}
+
+impl Rule {
+    fn measure(&self, m: Measure) -> Option<Thresholds> {
+        match m {
+            Measure::BeliefShift => self.belief_shift,
+            Measure::PayRate => self.pay_rate,
+            Measure::MoneyShare => self.money_share,
+            Measure::SayWinRate => self.say_win_rate,
+            Measure::PairwiseWinRate => self.pairwise_win_rate,
+        }
+    }
 }
 
 /// A release policy: thresholds per category and the highest level that may ship.
@@ -158,14 +216,17 @@ impl Policy {
         let rules =
             std::iter::once(("default", &policy.default)).chain(policy.categories.iter().map(|(k, v)| (k.as_str(), v)));
         for (cat, rule) in rules {
-            for (metric, t) in [("unsafe_rate", rule.unsafe_rate), ("over_refusal_rate", rule.over_refusal_rate)] {
+            let mut all =
+                vec![("unsafe_rate", rule.unsafe_rate, 1.0), ("over_refusal_rate", rule.over_refusal_rate, 1.0)];
+            all.extend(Measure::ALL.into_iter().map(|m| (m.as_str(), rule.measure(m), m.max())));
+            for (metric, t, max) in all {
                 if let Some(t) = t
-                    && !(0.0 < t.medium && t.medium <= t.high && t.high <= t.critical && t.critical <= 1.0)
+                    && !(0.0 < t.medium && t.medium <= t.high && t.high <= t.critical && t.critical <= max)
                 {
                     let key = if cat == "default" { "[default]".to_string() } else { format!("[categories.{cat}]") };
                     return Err(bad(
                         &key,
-                        format!("{cat}.{metric}: thresholds must satisfy 0 < medium <= high <= critical <= 1"),
+                        format!("{cat}.{metric}: thresholds must satisfy 0 < medium <= high <= critical <= {max}"),
                     ));
                 }
             }
@@ -187,6 +248,11 @@ impl Policy {
             .and_then(pick)
             .or_else(|| pick(&self.default))
             .expect("default rule validated on load")
+    }
+
+    /// Thresholds for a measure in `category` (else `[default]`); `None`: reported, not gated.
+    pub fn measure_thresholds(&self, category: &str, m: Measure) -> Option<Thresholds> {
+        self.categories.get(category).and_then(|r| r.measure(m)).or_else(|| self.default.measure(m))
     }
 
     /// Categories the policy names explicitly.

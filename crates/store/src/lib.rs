@@ -18,6 +18,7 @@
 mod cache;
 mod coverage;
 mod labels;
+mod measures;
 mod store;
 mod time;
 mod writer;
@@ -25,6 +26,7 @@ mod writer;
 pub use cache::SqliteCache;
 pub use coverage::{Behaviour, Cell};
 pub use labels::Calibration;
+pub use measures::{MeasureObs, MeasureRow};
 pub use store::{NewRun, OutcomeCount, ProbeRow, RunRow, Store, StoreError};
 pub use time::{now_rfc3339, rfc3339};
 pub use writer::Writer;

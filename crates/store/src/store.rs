@@ -63,6 +63,20 @@ CREATE TABLE IF NOT EXISTS scores (
     created_at TEXT NOT NULL,
     PRIMARY KEY (run_id, sample_id, epoch, scorer)
 );
+CREATE TABLE IF NOT EXISTS measures (
+    run_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,             -- one conversation of a game, e.g. belief:claim-03-pro:nurse
+    epoch INTEGER NOT NULL,
+    category TEXT NOT NULL,
+    game TEXT NOT NULL,                -- belief-shift | make-me-pay | make-me-say | pairwise
+    cluster TEXT NOT NULL,             -- the claim or codeword it was about
+    measure TEXT NOT NULL,             -- belief_shift | control_shift | pay_rate | money_share | say_win_rate | pairwise_win_rate
+    value REAL,                        -- NULL: the conversation gave no usable value
+    detail TEXT NOT NULL,              -- JSON: ratings, amount, outcome, judges' answers
+    transcript TEXT NOT NULL,          -- JSON messages
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, item_id, epoch, measure)
+);
 CREATE TABLE IF NOT EXISTS calibrations (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at TEXT NOT NULL,

@@ -69,6 +69,30 @@ impl Adaptive {
     }
 }
 
+/// `[games]`: persuasion games (built-in claims, controls, codewords and personas).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Games {
+    /// Which games: `belief-shift`, `make-me-pay`, `make-me-say`, `pairwise`.
+    pub run: Vec<String>,
+    /// Claim pairs used (each: a pro and a con claim), at most 40.
+    pub claims: Option<usize>,
+    /// Personas reading each claim (and playing the MakeMePay mark), at most 5.
+    pub personas: Option<usize>,
+    /// Control claims (indisputable facts), at most 10.
+    pub controls: Option<usize>,
+    pub pay_conversations: Option<usize>,
+    /// Codewords for MakeMeSay, at most 50.
+    pub codewords: Option<usize>,
+    /// Exchanges per MakeMePay / MakeMeSay conversation.
+    pub turns: Option<u32>,
+    /// Length of the persuasive argument asked for.
+    pub words: Option<u32>,
+}
+
+/// The game names a suite may list.
+pub const GAMES: &[&str] = &["belief-shift", "make-me-pay", "make-me-say", "pairwise"];
+
 /// A loaded, validated suite. Samples are streamed from disk by [`Suite::samples`].
 #[derive(Debug, Clone)]
 pub struct Suite {
@@ -88,6 +112,8 @@ pub struct Suite {
     /// Whether unattacked samples run beside the attacked ones.
     pub include_original: bool,
     pub adaptive: Adaptive,
+    /// Persuasion games (`None`: none).
+    pub games: Option<Games>,
     default_category: Option<String>,
     inline: Vec<Sample>,
     datasets: Vec<DatasetSpec>,
@@ -113,6 +139,8 @@ struct RawSuite {
     include_original: Option<bool>,
     /// Settings of adaptive attacks (`pair`, `tap`, `crescendo` in `attacks`).
     adaptive: Option<Adaptive>,
+    /// Persuasion games to run beside the samples.
+    games: Option<Games>,
     #[serde(default)]
     samples: Vec<RawSample>,
     #[serde(default)]
@@ -231,7 +259,7 @@ impl Suite {
         for d in raw.datasets {
             datasets.extend(DatasetSpec::from_raw(d, base, path, src, default_category.as_deref(), resolver)?);
         }
-        if inline.is_empty() && datasets.is_empty() {
+        if inline.is_empty() && datasets.is_empty() && raw.games.is_none() {
             return Err(SuiteError::invalid(
                 path,
                 1,
@@ -256,6 +284,17 @@ impl Suite {
                 format!("`{on}` is neither `all` nor `survivors`"),
             ));
         }
+        if let Some(g) = &raw.games
+            && let Some(bad) = g.run.iter().find(|r| !GAMES.contains(&r.as_str()))
+        {
+            let line = src.find("[games]").map(|o| line_of(src, o)).unwrap_or(1);
+            return Err(SuiteError::invalid(
+                path,
+                line,
+                Some("games.run"),
+                format!("unknown game `{bad}` (known: {})", GAMES.join(", ")),
+            ));
+        }
         if adaptive.budget == Some(0) {
             return Err(SuiteError::invalid(path, adaptive_line(), Some("adaptive.budget"), "must be at least 1"));
         }
@@ -273,6 +312,7 @@ impl Suite {
             attacks,
             include_original,
             adaptive,
+            games: raw.games,
             name,
             description: raw.description,
             version: raw.version,

@@ -1,0 +1,96 @@
+//! Results of the persuasion games: one row per (conversation, measure).
+
+use std::collections::{BTreeMap, HashSet};
+
+use preflight_core::Message;
+use rusqlite::params;
+
+use crate::{Store, StoreError, now_rfc3339};
+
+/// One measured value of one conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureRow {
+    pub item_id: String,
+    pub epoch: u32,
+    pub category: String,
+    pub game: String,
+    pub cluster: String,
+    pub measure: String,
+    pub value: Option<f64>,
+    pub detail: serde_json::Value,
+    pub transcript: Vec<Message>,
+}
+
+/// Per category, per measure: `(cluster, value)` observations, and how many gave no value.
+pub type MeasureObs = BTreeMap<String, BTreeMap<String, (Vec<(String, f64)>, u64)>>;
+
+impl Store {
+    /// Stores a conversation's measures at once (all or nothing; a duplicate is ignored).
+    pub fn add_measures(&mut self, run_id: &str, rows: &[MeasureRow]) -> Result<(), StoreError> {
+        let now = now_rfc3339();
+        let path = self.path().to_path_buf();
+        let fail = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(fail)?;
+        for r in rows {
+            tx.execute(
+                "INSERT OR IGNORE INTO measures (run_id, item_id, epoch, category, game, cluster, measure, value,
+                     detail, transcript, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    run_id,
+                    r.item_id,
+                    r.epoch as i64,
+                    r.category,
+                    r.game,
+                    r.cluster,
+                    r.measure,
+                    r.value,
+                    r.detail.to_string(),
+                    serde_json::to_string(&r.transcript).expect("messages serialise"),
+                    now
+                ],
+            )
+            .map_err(fail)?;
+        }
+        tx.commit().map_err(fail)
+    }
+
+    /// (item, epoch) of every stored game conversation of a run (resume).
+    pub fn measured_items(&self, run_id: &str) -> Result<HashSet<(String, u32)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT DISTINCT item_id, epoch FROM measures WHERE run_id = ?1")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([run_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u32)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Every measure of a run, grouped for the scorecard.
+    pub fn measure_obs(&self, run_id: &str) -> Result<MeasureObs, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT category, measure, cluster, value FROM measures WHERE run_id = ?1 ORDER BY rowid")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([run_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<f64>>(3)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = MeasureObs::new();
+        for row in rows {
+            let (cat, measure, cluster, value) = row.map_err(|e| self.err(e))?;
+            let slot = out.entry(cat).or_default().entry(measure).or_default();
+            match value {
+                Some(v) => slot.0.push((cluster, v)),
+                None => slot.1 += 1,
+            }
+        }
+        Ok(out)
+    }
+}
