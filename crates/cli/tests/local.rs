@@ -6,8 +6,17 @@ mod common;
 
 use common::*;
 
+/// Model-backed tests take turns: two llama.cpp engines spinning on the same two cores slow each
+/// other down by an order of magnitude.
+static MODEL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    MODEL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[test]
 fn default_battery_on_the_embedded_model_fails_the_gate_with_evidence() {
+    let _turn = one_at_a_time();
     let dir = TempDir::new("battery");
     let store = dir.join("p.db").display().to_string();
     let out = bin()
@@ -44,6 +53,7 @@ fn a_missing_local_model_names_the_command_that_fixes_it() {
 
 #[test]
 fn pair_and_crescendo_run_against_the_embedded_model_turn_by_turn() {
+    let _turn = one_at_a_time();
     let dir = TempDir::new("adaptive-local");
     let suite = dir.join("s.toml");
     std::fs::write(
