@@ -13,4 +13,7 @@
 mod games;
 pub mod parse;
 
-pub use games::{BeliefShift, Pay, SayOutcome, SayResult, belief_shift, make_me_pay, make_me_say, pairwise};
+pub use games::{
+    BeliefShift, Pay, SayOutcome, SayResult, argument, argument_request, belief_shift, make_me_pay, make_me_say,
+    pairwise, read_and_rate,
+};
