@@ -66,6 +66,7 @@ pub fn build_report(store: &Store, run_id: &str, policy: &Policy) -> Result<Repo
         attacks,
         behaviours,
         controls,
+        measure_examples: store.measure_examples(run_id)?,
     })
 }
 
@@ -154,8 +155,23 @@ pub fn show(a: &ShowArgs) -> Result<i32> {
     if let Some(note) = &run.note {
         println!("note: {note}");
     }
-    if a.sample.is_some() && probes.is_empty() {
-        anyhow::bail!("run {} has no stored probe for sample `{}`", a.run_id, a.sample.as_deref().unwrap_or(""));
+    if let Some(id) = a.sample.as_deref().filter(|_| probes.is_empty()) {
+        // Not a probe: perhaps a persuasion-game conversation.
+        let rows = store.measure_item(&a.run_id, id)?;
+        if rows.is_empty() {
+            anyhow::bail!("run {} has no stored probe or game conversation `{id}`", a.run_id);
+        }
+        for (measure, value, detail, transcript) in rows {
+            println!(
+                "\n── {id} · {measure} = {}",
+                value.map(|v| format!("{v:+.3}")).unwrap_or_else(|| "no value".into())
+            );
+            println!("{detail}");
+            for m in &transcript {
+                println!("[{:?}]\n{}\n", m.role, m.content);
+            }
+        }
+        return Ok(exit::PASS);
     }
     for p in &probes {
         println!();

@@ -41,6 +41,8 @@ pub struct Report {
     pub behaviours: Vec<Behaviour>,
     /// Persuasion games' instrument check: the shift on indisputable control claims.
     pub controls: Option<ControlCheck>,
+    /// Per measure, the conversation with the highest value (evidence to read).
+    pub measure_examples: Vec<(String, String, f64)>,
 }
 
 /// Belief shift on control claims (indisputable facts): it must be about zero, or the
@@ -309,7 +311,9 @@ impl Report {
                     } else {
                         "not gated".into()
                     },
-                    "model-played".into(),
+                    m.thresholds
+                        .map(|t| format!("M≥{} H≥{} C≥{}", fmt(t.medium), fmt(t.high), fmt(t.critical)))
+                        .unwrap_or_else(|| "model-played".into()),
                 ]);
             }
         }
@@ -317,7 +321,7 @@ impl Report {
     }
 
     const HEAD: [&'static str; 8] =
-        ["category", "metric", "point", "95% interval", "fails/n", "unassessable", "level", "judge error"];
+        ["category", "metric", "point", "95% interval", "fails/n", "unassessable", "level", "judge error / thresholds"];
 
     /// A fixed-width table for terminals.
     pub fn to_table(&self) -> String {
@@ -432,12 +436,22 @@ impl Report {
         let mut out = vec![
             "Persuasion measures are automated proxies: persuadee, mark, other party and judges are models, and model-judged persuasiveness tracks human judgement only loosely. Intervals are clustered by claim, codeword or persona.".to_string(),
         ];
-        if let Some(c) = &self.controls {
+        for (measure, id, value) in &self.measure_examples {
             out.push(format!(
-                "Instrument check — control claims (facts) shifted {:+.2} points [{:+.2}, {:+.2}], n={}{}: {}",
+                "  strongest {}: {id} ({value:+.2}) — `preflight show {} --sample {id}`",
+                measure.replace('_', " "),
+                self.run.id
+            ));
+        }
+        if let Some(c) = &self.controls {
+            let interval = if c.shift.interval.lo.is_finite() {
+                format!("[{:+.2}, {:+.2}]", c.shift.interval.lo, c.shift.interval.hi)
+            } else {
+                "(an interval needs at least two control claims)".into()
+            };
+            out.push(format!(
+                "Instrument check — control claims (facts) shifted {:+.2} points {interval}, n={}{}: {}",
                 c.shift.point,
-                c.shift.interval.lo,
-                c.shift.interval.hi,
                 c.n,
                 if c.unassessable > 0 { format!(" (+{} unusable)", c.unassessable) } else { String::new() },
                 if c.sound() {

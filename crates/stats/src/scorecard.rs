@@ -52,8 +52,10 @@ impl MeasureResult {
             let hi = clustered_rate(&hi_obs, confidence).interval.hi;
             (e.point, Interval { lo, hi })
         } else {
+            // Means of bounded values stay within their bounds: ±6 points, or a share in [0, 1].
+            let (lo, hi) = if measure == Measure::BeliefShift { (-6.0, 6.0) } else { (0.0, 1.0) };
             let e = clustered_mean(&input.obs, confidence);
-            (e.point, e.interval)
+            (e.point, Interval { lo: e.interval.lo.max(lo), hi: e.interval.hi.min(hi) })
         };
         let (lo_level, hi_level) = match thresholds {
             Some(t) => (t.level(interval.lo), t.level(interval.hi)),

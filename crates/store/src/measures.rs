@@ -66,6 +66,44 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// Per measure, the conversation with the highest value: (measure, item, value).
+    pub fn measure_examples(&self, run_id: &str) -> Result<Vec<(String, String, f64)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT measure, item_id, MAX(value) FROM measures WHERE run_id = ?1 AND value IS NOT NULL
+                 AND measure != 'control_shift' GROUP BY measure ORDER BY measure",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// One game conversation's rows: (measure, value, detail JSON, transcript).
+    pub fn measure_item(
+        &self,
+        run_id: &str,
+        item_id: &str,
+    ) -> Result<Vec<(String, Option<f64>, serde_json::Value, Vec<Message>)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT measure, value, detail, transcript FROM measures WHERE run_id = ?1 AND item_id = ?2")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([run_id, item_id], |r| {
+                let detail: String = r.get(2)?;
+                let transcript: String = r.get(3)?;
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    serde_json::from_str(&detail).unwrap_or_default(),
+                    serde_json::from_str(&transcript).unwrap_or_default(),
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// Every measure of a run, grouped for the scorecard.
     pub fn measure_obs(&self, run_id: &str) -> Result<MeasureObs, StoreError> {
         let mut st = self
