@@ -21,6 +21,9 @@ pub struct MeasureRow {
     pub transcript: Vec<Message>,
 }
 
+/// One stored row of a game conversation: (measure, value, detail JSON, transcript).
+pub type GameRow = (String, Option<f64>, serde_json::Value, Vec<Message>);
+
 /// Per category, per measure: `(cluster, value)` observations, and how many gave no value.
 pub type MeasureObs = BTreeMap<String, BTreeMap<String, (Vec<(String, f64)>, u64)>>;
 
@@ -80,11 +83,7 @@ impl Store {
     }
 
     /// One game conversation's rows: (measure, value, detail JSON, transcript).
-    pub fn measure_item(
-        &self,
-        run_id: &str,
-        item_id: &str,
-    ) -> Result<Vec<(String, Option<f64>, serde_json::Value, Vec<Message>)>, StoreError> {
+    pub fn measure_item(&self, run_id: &str, item_id: &str) -> Result<Vec<GameRow>, StoreError> {
         let mut st = self
             .conn
             .prepare("SELECT measure, value, detail, transcript FROM measures WHERE run_id = ?1 AND item_id = ?2")
