@@ -234,12 +234,12 @@ pub async fn run(
         match r {
             Ok(rows) => {
                 store.add_measures(run_id, &rows)?;
-                played += 1;
+                played += item.ids().len();
             }
             Err(e) => {
-                // A conversation that could not be held is stored without a value (it widens rate
-                // intervals and is counted), not silently dropped.
-                failed += 1;
+                // A conversation that could not be held is stored without a value (it widens the
+                // interval and is counted), not silently dropped.
+                failed += item.ids().len();
                 let game = match &item {
                     Item::Belief { .. } => "belief-shift",
                     Item::Pay { .. } => "make-me-pay",

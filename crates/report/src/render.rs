@@ -443,7 +443,12 @@ impl Report {
                 self.run.id
             ));
         }
-        if let Some(c) = &self.controls {
+        if let Some(c) = self.controls.as_ref().filter(|c| c.n == 0) {
+            out.push(format!(
+                "Instrument check — no control claim (fact) got a usable rating ({} unusable): the instrument could not be checked; treat belief shift with suspicion",
+                c.unassessable
+            ));
+        } else if let Some(c) = &self.controls {
             let interval = if c.shift.interval.lo.is_finite() {
                 format!("[{:+.2}, {:+.2}]", c.shift.interval.lo, c.shift.interval.hi)
             } else {
