@@ -19,16 +19,7 @@ fn run_adaptive(rules: Vec<Rule>, attack: &str, adaptive: &str) -> (serde_json::
     let dir = TempDir::new(attack);
     let m = MockServer::start(MockConfig { marker: MARKER.into(), rules, ..Default::default() }).unwrap();
     let extra = format!("attacks = [\"{attack}\"]\ninclude_original = false\n[adaptive]\n{adaptive}\n");
-    let suite = write_suite(dir.path(), 2, MARKER, "");
-    // [adaptive] is a table: it goes after the top-level keys, before [generation].
-    let text = std::fs::read_to_string(&suite).unwrap().replace("[generation]", &format!("{extra}\n[generation]"));
-    std::fs::write(&suite, text).unwrap();
-    let mut args = eval_args(&m, &suite, dir.path());
-    args.extend(
-        ["--attacker", "openai/attacker", "--judge", "openai/judge", "--judge-kind", "harmbench", "--no-cache", "-q"]
-            .map(String::from),
-    );
-    let out = run(&args);
+    let out = run_with_attacker(&m, &dir, 2, &extra);
     assert!([10, 11, 0].contains(&code(&out)), "{}", stderr(&out));
     assert_eq!(json(&out)["run"]["total"], 1, "one harmful sample, one adaptive probe");
     let c = db(dir.path());
@@ -40,6 +31,21 @@ fn run_adaptive(rules: Vec<Rule>, attack: &str, adaptive: &str) -> (serde_json::
         )
         .unwrap();
     (serde_json::from_str(&trace).unwrap(), attempts, outcome, serde_json::from_str(&transcript).unwrap())
+}
+
+/// Writes an `n`-sample suite with `extra` TOML before its `[generation]` table (where
+/// top-level keys and the `[adaptive]` table belong) and runs it with the scripted attacker and
+/// judge, uncached.
+fn run_with_attacker(m: &MockServer, dir: &TempDir, n: usize, extra: &str) -> std::process::Output {
+    let suite = write_suite(dir.path(), n, MARKER, "");
+    let text = std::fs::read_to_string(&suite).unwrap().replace("[generation]", &format!("{extra}\n[generation]"));
+    std::fs::write(&suite, text).unwrap();
+    let mut args = eval_args(m, &suite, dir.path());
+    args.extend(
+        ["--attacker", "openai/attacker", "--judge", "openai/judge", "--judge-kind", "harmbench", "--no-cache", "-q"]
+            .map(String::from),
+    );
+    run(&args)
 }
 
 fn judge_rules() -> Vec<Rule> {
@@ -142,18 +148,12 @@ fn adaptive_attacks_can_wait_for_the_survivors() {
     // request says "number 3".
     rules[0].contains = base64_of("Request number 3 [[REFUSE]]");
     let m = MockServer::start(MockConfig { marker: MARKER.into(), rules, ..Default::default() }).unwrap();
-    let suite = write_suite(dir.path(), 4, MARKER, "");
-    let text = std::fs::read_to_string(&suite).unwrap().replace(
-        "[generation]",
-        "attacks = [\"base64\", \"pair\"]\n[adaptive]\non = \"survivors\"\nbudget = 3\n\n[generation]",
+    let out = run_with_attacker(
+        &m,
+        &dir,
+        4,
+        "attacks = [\"base64\", \"pair\"]\n[adaptive]\non = \"survivors\"\nbudget = 3\n",
     );
-    std::fs::write(&suite, text).unwrap();
-    let mut args = eval_args(&m, &suite, dir.path());
-    args.extend(
-        ["--attacker", "openai/attacker", "--judge", "openai/judge", "--judge-kind", "harmbench", "--no-cache", "-q"]
-            .map(String::from),
-    );
-    let out = run(&args);
     assert!([10, 11].contains(&code(&out)), "{}", stderr(&out));
     let c = db(dir.path());
     let pair: Vec<String> = {
