@@ -1,6 +1,11 @@
 //! Statistics and the release gate: plain, synchronous code.
 //!
-//! - [`interval`]: Wilson score intervals (and the normal quantile they need).
+//! - [`interval`]: Wilson and Clopper–Pearson intervals, and the special functions they need.
+//! - [`sequential`]: anytime-valid confidence sequences (a run may stop whenever its levels settle).
+//! - [`plan`]: the sequential planner (rounds per category, stop when settled, budget) and the
+//!   fixed-n sample sizes `preflight plan` prints.
+//! - [`multiple`]: Holm / Benjamini–Hochberg across categories before a threshold counts as crossed.
+//! - [`paired`]: McNemar and the paired bootstrap for `preflight compare`.
 //! - [`Policy`]: a TOML file mapping rates to Low / Medium / High / Critical per category; a default
 //!   ships in the binary ([`Policy::default_policy`]).
 //! - [`calibration`]: a judge against human labels (accuracy, Cohen's κ, sensitivity, specificity)
@@ -24,13 +29,19 @@
 pub mod calibration;
 pub mod cluster;
 pub mod interval;
+pub mod multiple;
+pub mod paired;
+pub mod plan;
 mod policy;
 mod scorecard;
+pub mod sequential;
 
 pub use calibration::{Confusion, Corrected, Estimate, JudgeQuality, rogan_gladen};
 pub use cluster::{clustered_mean, clustered_rate};
-pub use interval::{Interval, wilson};
+pub use interval::{Interval, Method, clopper_pearson, wilson};
+pub use multiple::Correction;
 pub use policy::{Level, Measure, Metric, Policy, PolicyError, Thresholds};
 pub use scorecard::{
-    CategoryResult, Counts, JudgeInfo, MeasureInput, MeasureResult, Measures, MetricResult, Scorecard, Verdict,
+    CategoryResult, Counts, Design, Designs, Inputs, JudgeInfo, MeasureInput, MeasureResult, Measures, MetricResult,
+    Scorecard, Verdict,
 };

@@ -2,6 +2,8 @@ use std::{collections::BTreeMap, fmt, path::Path};
 
 use serde::{Deserialize, Serialize};
 
+use crate::{Method, multiple::Correction};
+
 /// Risk levels in the style of published preparedness frameworks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -14,6 +16,15 @@ pub enum Level {
 
 impl Level {
     pub const ALL: [Level; 4] = [Level::Low, Level::Medium, Level::High, Level::Critical];
+    /// The next level up (`None` above Critical).
+    pub fn above(self) -> Option<Level> {
+        match self {
+            Level::Low => Some(Level::Medium),
+            Level::Medium => Some(Level::High),
+            Level::High => Some(Level::Critical),
+            Level::Critical => None,
+        }
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Low => "Low",
@@ -149,9 +160,20 @@ pub struct Policy {
     /// Two-sided confidence of every interval.
     #[serde(default = "ninety_five")]
     pub confidence: f64,
-    /// The highest level at which a model may still be released.
+    /// The highest level at which a model may still be released (the post-mitigation rule).
     #[serde(default = "medium")]
     pub max_level: Level,
+    /// The highest pre-mitigation level at which development may continue (runs labelled
+    /// `--stage pre` are gated on this).
+    #[serde(default = "high")]
+    pub development_max_level: Level,
+    /// How rates get their intervals in a fixed-size run (`wilson` or `clopper-pearson`); a run that
+    /// stops early always uses the anytime-valid confidence sequence.
+    #[serde(default)]
+    pub interval: Method,
+    /// The correction across categories before a threshold counts as crossed.
+    #[serde(default)]
+    pub correction: Correction,
     default: Rule,
     #[serde(default)]
     categories: BTreeMap<String, Rule>,
@@ -165,6 +187,9 @@ fn ninety_five() -> f64 {
 }
 fn medium() -> Level {
     Level::Medium
+}
+fn high() -> Level {
+    Level::High
 }
 
 /// A policy file that cannot be used.
@@ -230,6 +255,9 @@ impl Policy {
                     ));
                 }
             }
+        }
+        if policy.interval == Method::Sequential {
+            return Err(bad("interval", "interval: `sequential` is chosen by the run (eval --deadline / --budget-*), not the policy; use `wilson` or `clopper-pearson`".into()));
         }
         if policy.default.unsafe_rate.is_none() || policy.default.over_refusal_rate.is_none() {
             return Err(bad("[default]", "[default] must set both unsafe_rate and over_refusal_rate".into()));
