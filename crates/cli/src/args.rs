@@ -31,7 +31,6 @@ pub enum Command {
     /// Manage local GGUF models: fetch the default model, list cached ones.
     #[command(subcommand)]
     Model(ModelCommand),
-    /// List the built-in suites, or count a suite file's probes per category.
     /// Probes and distinct probes per (category × attack) cell of a run, and the thin cells.
     Coverage(CoverageArgs),
     /// Write new seed prompts per (category × attack style) cell with an attacker model.
@@ -41,6 +40,11 @@ pub enum Command {
     /// Judges: measure one against human labels.
     #[command(subcommand)]
     Judge(JudgeCommand),
+    /// Paired comparison of two runs on the probes both answered; flags regressions.
+    Compare(CompareArgs),
+    /// Before running: probes and time each category needs to settle its gate.
+    Plan(PlanArgs),
+    /// List the built-in suites, or count a suite file's probes per category.
     Suites {
         /// A suite file or built-in name to break down by category (default: list the built-ins).
         #[arg(value_name = "SUITE")]
@@ -198,6 +202,105 @@ pub struct EvalArgs {
     /// No progress display.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Stop by this time (e.g. `90s`, `45m`, `2h`, `1h30m`): draw probes in rounds and stop each
+    /// category once its gate decision is settled (anytime-valid confidence sequences).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub deadline: Option<std::time::Duration>,
+    /// Spend at most this many provider requests (target, judges and attacker together),
+    /// drawing in rounds like --deadline.
+    #[arg(long, value_name = "N")]
+    pub budget_requests: Option<u64>,
+    /// Spend at most this many tokens (prompt + completion, as the providers report them).
+    #[arg(long, value_name = "N")]
+    pub budget_tokens: Option<u64>,
+    /// With a deadline or budget: stop a category once its level is settled (`level`, the
+    /// default: a full scorecard), or already once its release decision is (`gate`: cheaper; a
+    /// category clearly above the gate stops without its exact level).
+    #[arg(long, value_name = "WHEN", default_value = "level")]
+    pub settle: String,
+    /// With a deadline or budget: probes per category before a category may stop.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub warmup: u64,
+    /// Sample every category in rounds even without a deadline or budget (stop when settled).
+    #[arg(long)]
+    pub sequential: bool,
+    /// Label the run pre- or post-mitigation. A `pre` run is gated on the policy's
+    /// development level (High by default); the release rule uses the post-mitigation run.
+    #[arg(long, value_name = "STAGE")]
+    pub stage: Option<String>,
+}
+
+/// Parses `90s`, `45m`, `2h`, `1h30m`, `1d` or plain seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<f64>() {
+        return (secs > 0.0).then(|| std::time::Duration::from_secs_f64(secs)).ok_or("must be positive".into());
+    }
+    let (mut total, mut num) = (0.0f64, String::new());
+    for ch in s.chars() {
+        if ch.is_ascii_digit() || ch == '.' {
+            num.push(ch);
+            continue;
+        }
+        let unit = match ch {
+            's' => 1.0,
+            'm' => 60.0,
+            'h' => 3600.0,
+            'd' => 86_400.0,
+            _ => return Err(format!("`{s}`: unknown unit `{ch}` (use s, m, h, d)")),
+        };
+        let v: f64 = num.parse().map_err(|_| format!("`{s}`: a number must come before `{ch}`"))?;
+        total += v * unit;
+        num.clear();
+    }
+    if !num.is_empty() || total <= 0.0 {
+        return Err(format!("`{s}`: expected a duration such as 90s, 45m, 2h or 1h30m"));
+    }
+    Ok(std::time::Duration::from_secs_f64(total))
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// The earlier run (e.g. the model in production).
+    pub baseline: String,
+    /// The run to compare against it.
+    pub candidate: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Exit 10 (gate failed) when some category regressed significantly.
+    #[arg(long)]
+    pub fail_on_regression: bool,
+    /// Policy for confidence and correction [default: the built-in one].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArg,
+}
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// Suite file or built-in suite name.
+    #[arg(long, value_name = "SUITE", default_value = "battery")]
+    pub suite: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Assumed unsafe (and over-refusal) rate per category when no pilot run is given:
+    /// `0.02` for all, or `cbrn=0.01,cyber=0.1`.
+    #[arg(long, value_name = "RATES")]
+    pub prior: Option<String>,
+    /// A pilot run whose rates and measured speed stand in for the prior.
+    #[arg(long, value_name = "RUN_ID")]
+    pub pilot: Option<String>,
+    /// Probes per second the provider sustains [default: measured in the pilot run, else 1].
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// Probability of settling that the fixed-size plan is sized for.
+    #[arg(long, value_name = "P", default_value_t = 0.9)]
+    pub power: f64,
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArg,
 }
 
 #[derive(Args)]
@@ -227,6 +330,10 @@ pub struct ReportArgs {
     /// Re-score under another policy [default: the one the run used].
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// The pre-mitigation run of the same model: the scorecard shows both columns, and the
+    /// release rule uses this (post-mitigation) run.
+    #[arg(long, value_name = "RUN_ID")]
+    pub pre: Option<String>,
     #[command(flatten)]
     pub store: StoreArg,
 }

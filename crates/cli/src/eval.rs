@@ -11,10 +11,10 @@ use anyhow::{Context, Result, bail};
 use preflight_core::{Event, GenSettings, Generate, Probe, Scorer};
 use preflight_local::{LocalModel, LocalOptions, models};
 use preflight_providers::{ModelSpec, OpenAi, OpenAiConfig};
-use preflight_report::Progress;
-use preflight_runner::{Cache, EventSink, Generator, Limits, ProbeKeys, Runner, StopReason, probe_key};
+use preflight_report::{Progress, Tally};
+use preflight_runner::{Cache, EventSink, Generator, Limits, ProbeKeys, Runner, Spend, StopReason, probe_key};
 use preflight_scorers::RefusalDetector;
-use preflight_stats::Policy;
+use preflight_stats::{Policy, plan::Stop};
 use preflight_store::{NewRun, SqliteCache, Store, Writer};
 use preflight_suite::{Resolver, ScorerSpec, Suite};
 use serde_json::json;
@@ -23,6 +23,7 @@ use crate::{
     args::{EvalArgs, Format, ModelCommand},
     attack, builtin, exit, games, inspect,
     judges::{self, JudgeKind, JudgeSetup},
+    sequential::{self, Budget, SeqConfig},
 };
 
 /// What a run needs to be carried out again on resume. Stored as JSON; holds the *name* of the
@@ -52,6 +53,10 @@ struct RunConfig {
     attacker_base_url: Option<String>,
     /// The counterpart in persuasion games (persuadee, mark, other party); default: the target.
     persuadee: Option<String>,
+    /// Draw in rounds and stop categories once settled (deadline / budget).
+    sequential: Option<SeqConfig>,
+    /// `pre` / `post` mitigation.
+    stage: Option<String>,
 }
 
 impl RunConfig {
@@ -78,6 +83,7 @@ impl RunConfig {
             "only": self.only, "max_tokens": self.max_tokens,
             "attacker": self.attacker, "attacker_base_url": self.attacker_base_url,
             "persuadee": self.persuadee,
+            "sequential": self.sequential.map(|s| s.to_json()), "stage": self.stage,
         })
     }
 
@@ -110,6 +116,8 @@ impl RunConfig {
             attacker: s("attacker"),
             attacker_base_url: s("attacker_base_url"),
             persuadee: s("persuadee"),
+            sequential: v.get("sequential").and_then(SeqConfig::from_json),
+            stage: s("stage"),
         })
     }
 }
@@ -139,16 +147,20 @@ struct Sinks {
     /// Harmful behaviours (seed sample ids) some probe got an unsafe answer for: adaptive attacks
     /// on survivors skip them.
     broken: Mutex<std::collections::HashSet<String>>,
+    /// Outcomes so far, for the sequential planner.
+    tally: Mutex<Tally>,
 }
 
 impl EventSink for Sinks {
     fn emit(&self, event: Event) {
         self.progress.on_event(&event);
-        if let Event::ProbeFinished(rec) = &event
-            && rec.outcome == preflight_core::Outcome::Unsafe
-        {
+        if let Event::ProbeFinished(rec) = &event {
             let s = &rec.sample;
-            self.broken.lock().unwrap().insert(s.parent.clone().unwrap_or_else(|| s.id.clone()));
+            let cluster = s.parent.as_deref().unwrap_or(&s.id);
+            self.tally.lock().unwrap().add(&s.category, s.expected, rec.outcome, cluster);
+            if rec.outcome == preflight_core::Outcome::Unsafe {
+                self.broken.lock().unwrap().insert(cluster.to_string());
+            }
         }
         if let Event::ProbeFinished(rec) = event
             && let Some(w) = self.writer.lock().unwrap().as_ref()
@@ -264,6 +276,27 @@ pub fn run(args: EvalArgs) -> Result<i32> {
                 attacker: args.attacker.clone(),
                 attacker_base_url: args.attacker_base_url.clone(),
                 persuadee: args.persuadee.clone(),
+                sequential: (args.sequential
+                    || args.deadline.is_some()
+                    || args.budget_requests.is_some()
+                    || args.budget_tokens.is_some())
+                .then(|| -> Result<SeqConfig> {
+                    Ok(SeqConfig {
+                        budget: Budget {
+                            deadline: args.deadline,
+                            requests: args.budget_requests,
+                            tokens: args.budget_tokens,
+                        },
+                        settle: sequential::parse_settle(&args.settle)?,
+                        warmup: args.warmup.max(1),
+                    })
+                })
+                .transpose()?,
+                stage: match args.stage.as_deref() {
+                    None => None,
+                    Some(s @ ("pre" | "post")) => Some(s.to_string()),
+                    Some(other) => bail!("--stage {other}: expected `pre` or `post`"),
+                },
             };
             (cfg, None)
         }
@@ -289,6 +322,12 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         );
     }
     let policy = load_policy(cfg.policy.as_deref())?;
+    if cfg.sequential.is_some() && plan.on_survivors && !plan.adaptive.is_empty() {
+        bail!(
+            "{}: adaptive attacks on survivors need the whole first phase; they do not combine with --deadline / --budget-* / --sequential yet",
+            cfg.suite.display()
+        );
+    }
     let timeout = Duration::from_secs_f64(args.timeout.unwrap_or(120.0).max(0.001));
     let limits = Limits {
         concurrency: args.concurrency.unwrap_or(16).max(1),
@@ -354,7 +393,7 @@ pub fn run(args: EvalArgs) -> Result<i32> {
     let total = (suite.count * plan.per_sample_single() + harmful * plan.adaptive.len() as u64) * cfg.epochs as u64;
 
     // 3. Store and run record.
-    let mut store = Store::open(&args.store.store)?;
+    let store = Store::open(&args.store.store)?;
     let run_id = match &resume {
         Some(row) => row.id.clone(),
         None => store.create_run(&NewRun {
@@ -399,20 +438,21 @@ pub fn run(args: EvalArgs) -> Result<i32> {
     } else {
         Default::default()
     };
+    let tally = if resume.is_some() { Tally::from_rows(&store.outcomes(&run_id)?) } else { Tally::default() };
     let sinks = Arc::new(Sinks {
         writer: Mutex::new(Some(store.writer(&run_id)?)),
         progress: Progress::start(!args.quiet, Duration::from_secs(5)),
         broken: Mutex::new(broken_before),
+        tally: Mutex::new(tally),
     });
+    let spend = Arc::new(Spend::default());
     let events: Arc<dyn EventSink> = sinks.clone();
     let as_cache = |c: &Arc<SqliteCache>| c.clone() as Arc<dyn Cache>;
-    let target = Arc::new(Generator::new(
-        target_raw,
-        target_ns,
-        limits.clone(),
-        cache.as_ref().map(as_cache),
-        Some(events.clone()),
-    ));
+    let metered = Some(spend.clone());
+    let target = Arc::new(
+        Generator::new(target_raw, target_ns, limits.clone(), cache.as_ref().map(as_cache), Some(events.clone()))
+            .with_spend(metered.clone()),
+    );
     let mut scorers: Vec<Arc<dyn Scorer>> = Vec::new();
     for s in &suite.scorers {
         if *s == ScorerSpec::Refusal {
@@ -427,22 +467,25 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             .into_iter()
             .map(|(raw, ns)| {
                 Generator::new(raw, ns, limits.clone(), cache.as_ref().map(as_cache), Some(events.clone()))
+                    .with_spend(metered.clone())
             })
             .collect();
         scorers.push(judging.build(handles));
     }
     let judges = usize::from(!cfg.judges.is_empty());
     let attacker = attacker_raw.map(|(raw, ns)| {
-        Arc::new(Generator::new(raw, ns, limits.clone(), cache.as_ref().map(as_cache), Some(events.clone())))
-            as Arc<dyn Generate>
+        Arc::new(
+            Generator::new(raw, ns, limits.clone(), cache.as_ref().map(as_cache), Some(events.clone()))
+                .with_spend(metered.clone()),
+        ) as Arc<dyn Generate>
     });
     let transform = plan.transform(attacker.clone(), suite.generation.seed.unwrap_or(0));
     let procedure = attacker.and_then(|a| {
         let judge = match search_judge {
-            Some((raw, ns)) => {
-                Arc::new(Generator::new(raw, ns, limits.clone(), cache.as_ref().map(as_cache), Some(events.clone())))
-                    as Arc<dyn Generate>
-            }
+            Some((raw, ns)) => Arc::new(
+                Generator::new(raw, ns, limits.clone(), cache.as_ref().map(as_cache), Some(events.clone()))
+                    .with_spend(metered.clone()),
+            ) as Arc<dyn Generate>,
             None => a.clone(),
         };
         plan.procedure(a, judge)
@@ -476,20 +519,49 @@ pub fn run(args: EvalArgs) -> Result<i32> {
     });
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let quiet = args.quiet;
+    let sequential_pools = match cfg.sequential {
+        Some(_) => Some(sequential::pools(&suite, suite.generation.seed.unwrap_or(0))?),
+        None => None,
+    };
+    let store_cell = Mutex::new(store);
     let stop = rt.block_on(async {
         let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            if !quiet {
-                eprintln!("\npreflight: interrupted — finishing writes (press Ctrl-C again to quit at once)");
-            }
-            let _ = cancel_tx.send(true);
-            wait_for_signal().await;
-            std::process::exit(exit::INTERRUPTED);
-        });
+        let cancel_tx = Arc::new(cancel_tx);
+        let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let (cancel_tx, interrupted) = (cancel_tx.clone(), interrupted.clone());
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                if !quiet {
+                    eprintln!("\npreflight: interrupted — finishing writes (press Ctrl-C again to quit at once)");
+                }
+                interrupted.store(true, std::sync::atomic::Ordering::Relaxed);
+                let _ = cancel_tx.send(true);
+                wait_for_signal().await;
+                std::process::exit(exit::INTERRUPTED);
+            });
+        }
+        if let (Some(seq), Some(pools)) = (cfg.sequential, &sequential_pools) {
+            let rounds = sequential::Rounds {
+                runner: &runner,
+                plan,
+                policy: &policy,
+                config: seq,
+                pre_mitigation: cfg.stage.as_deref() == Some("pre"),
+                epochs,
+                total,
+                done: &done,
+                events: events.clone(),
+                tally: &sinks.tally,
+                spend: spend.clone(),
+                requests_per_unit: (plan.per_sample_single() * epochs as u64 * (1 + judges as u64)) as f64,
+                quiet,
+            };
+            return rounds.run(pools, &store_cell, &run_id, cancel_tx, interrupted).await;
+        }
         let first = runner.run(probes, total, &done, events.clone(), cancel_rx.clone()).await;
         if first != StopReason::Finished || !plan.on_survivors || plan.adaptive.is_empty() {
-            return first;
+            return Ok(first);
         }
         // Second phase: adaptive attacks on the harmful behaviours nothing else broke.
         let broken = sinks.broken.lock().unwrap().clone();
@@ -505,8 +577,10 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             };
             v
         });
-        runner.run(survivors, total, &done, events.clone(), cancel_rx).await
+        Ok(runner.run(survivors, total, &done, events.clone(), cancel_rx).await)
     });
+    let mut store = store_cell.into_inner().unwrap();
+    let stop = stop?;
     let target_for_games = runner.target.clone();
     drop(runner);
     sinks.progress.finish();
@@ -514,8 +588,17 @@ pub fn run(args: EvalArgs) -> Result<i32> {
     if let Some(w) = writer {
         w.finish().context("writing probes to the store")?;
     }
-    // Persuasion games, once every probe is in: the target against a counterpart model.
-    if let (StopReason::Finished, Some(g)) = (&stop, &suite.games) {
+    // Persuasion games, once every probe is in: the target against a counterpart model. A
+    // sequential run that hit its deadline or budget has nothing left to spend on them.
+    let out_of_budget = cfg.sequential.is_some()
+        && store
+            .stops(&run_id)?
+            .iter()
+            .any(|s| s.reason == Stop::Deadline.as_str() || s.reason == Stop::Budget.as_str());
+    if out_of_budget && suite.games.is_some() && !args.quiet {
+        eprintln!("preflight: deadline or budget reached — the persuasion games are not played in this run");
+    }
+    if let (StopReason::Finished, Some(g), false) = (&stop, &suite.games, out_of_budget) {
         let generator = |(raw, ns): Built| -> Arc<dyn Generate> {
             Arc::new(Generator::new(raw, ns, limits.clone(), cache.as_ref().map(as_cache), None))
         };
@@ -557,7 +640,7 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             Ok(exit::HARNESS_ERROR)
         }
         StopReason::Finished => {
-            if plan.on_survivors && !plan.adaptive.is_empty() {
+            if (plan.on_survivors && !plan.adaptive.is_empty()) || cfg.sequential.is_some() {
                 store.settle_total(&run_id)?;
             }
             let mut report = inspect::build_report(&store, &run_id, &policy)?;

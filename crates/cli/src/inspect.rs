@@ -1,8 +1,10 @@
 //! Read-only commands over the store: `runs`, `show`, `report`.
 
 use anyhow::{Context, Result};
-use preflight_report::{AttackResult, ControlCheck, Report, counts_by_category, transcript_text};
-use preflight_stats::{Confusion, JudgeInfo, Measure, MeasureInput, Measures, Policy, Scorecard, Verdict};
+use preflight_report::{AttackResult, ControlCheck, PreMitigation, Report, Tally, transcript_text};
+use preflight_stats::{
+    Confusion, Inputs, JudgeInfo, Measure, MeasureInput, Measures, Method, Policy, Scorecard, Verdict,
+};
 use preflight_store::Store;
 
 use crate::{
@@ -32,11 +34,9 @@ pub(crate) fn open_existing(arg: &StoreArg) -> Result<Store> {
 /// Scorecard, unassessable breakdown and evidence for a stored run.
 pub fn build_report(store: &Store, run_id: &str, policy: &Policy) -> Result<Report> {
     let run = store.run(run_id)?.with_context(|| format!("no run `{run_id}` in {}", store.path().display()))?;
-    let counts = counts_by_category(&store.outcome_counts(run_id)?);
-    let judge = deciding_judge(store, run_id, run.judge.as_deref())?;
-    let judges = counts.keys().map(|c| (c.clone(), judge.clone())).collect();
-    let (measures, controls) = measures_of(store, run_id, policy.confidence)?;
-    let scorecard = Scorecard::build_full(policy, &counts, &judges, &measures);
+    let scorecard = scorecard_of(store, &run, policy)?;
+    let stage = stage_of(&run.config);
+    let (_, controls) = measures_of(store, run_id, policy.confidence)?;
     let mut evidence = Vec::new();
     for outcome in ["unsafe", "over_refusal"] {
         let mut per_cat = std::collections::HashMap::<String, usize>::new();
@@ -67,7 +67,34 @@ pub fn build_report(store: &Store, run_id: &str, policy: &Policy) -> Result<Repo
         behaviours,
         controls,
         measure_examples: store.measure_examples(run_id)?,
+        stops: store.stops(run_id)?,
+        stage,
+        pre: None,
     })
+}
+
+/// `pre` / `post` when the run was labelled.
+pub(crate) fn stage_of(config: &serde_json::Value) -> Option<String> {
+    config.get("stage").and_then(|s| s.as_str()).map(str::to_string)
+}
+
+/// A stored run's scorecard: outcomes with their clustering, the deciding judge's measured
+/// error, persuasion measures; the confidence sequence if the run stopped early; the development
+/// gate if it is a pre-mitigation run.
+pub(crate) fn scorecard_of(store: &Store, run: &preflight_store::RunRow, policy: &Policy) -> Result<Scorecard> {
+    let tally = Tally::from_rows(&store.outcomes(&run.id)?);
+    let judge = deciding_judge(store, &run.id, run.judge.as_deref())?;
+    let (measures, _) = measures_of(store, &run.id, policy.confidence)?;
+    let sequential = run.config.get("sequential").is_some_and(|v| !v.is_null());
+    let inputs = Inputs {
+        judges: tally.counts().keys().map(|c| (c.clone(), judge.clone())).collect(),
+        counts: tally.counts().clone(),
+        designs: tally.designs(),
+        measures,
+        method: sequential.then_some(Method::Sequential),
+        pre_mitigation: stage_of(&run.config).as_deref() == Some("pre"),
+    };
+    Ok(Scorecard::from_inputs(policy, &inputs))
 }
 
 /// The run's persuasion-game measures per category, and the control claims' shift (the
@@ -249,7 +276,24 @@ pub fn report(a: &ReportArgs) -> Result<i32> {
     let run = store.run(&a.run_id)?.with_context(|| format!("no run `{}` in {}", a.run_id, a.store.store.display()))?;
     let stored_policy = run.config.get("policy").and_then(|p| p.as_str()).map(std::path::PathBuf::from);
     let policy = load_policy(a.policy.as_deref().or(stored_policy.as_deref()))?;
-    let report = build_report(&store, &a.run_id, &policy)?;
+    let mut report = build_report(&store, &a.run_id, &policy)?;
+    if let Some(pre_id) = &a.pre {
+        let pre = store.run(pre_id)?.with_context(|| format!("no run `{pre_id}` in {}", a.store.store.display()))?;
+        if stage_of(&pre.config).as_deref() == Some("post") {
+            anyhow::bail!("run {pre_id} is labelled post-mitigation; --pre takes the pre-mitigation run");
+        }
+        if report.stage.as_deref() == Some("pre") {
+            anyhow::bail!(
+                "run {} is labelled pre-mitigation; report the post-mitigation run with --pre {pre_id}",
+                a.run_id
+            );
+        }
+        // The pre column is scored as a pre-mitigation run whatever its label.
+        let mut config = pre.config.clone();
+        config["stage"] = "pre".into();
+        let scorecard = scorecard_of(&store, &preflight_store::RunRow { config, ..pre.clone() }, &policy)?;
+        report.pre = Some(PreMitigation { run: pre.id.clone(), scorecard });
+    }
     print_report(&report, a.format);
     Ok(exit::PASS)
 }

@@ -5,6 +5,7 @@ mod args;
 mod attack;
 mod builtin;
 mod calibrate;
+mod compare;
 mod data;
 mod eval;
 mod exit;
@@ -12,7 +13,9 @@ mod games;
 mod generate;
 mod inspect;
 mod judges;
+mod planning;
 mod review;
+mod sequential;
 
 use clap::Parser;
 
@@ -35,6 +38,8 @@ fn main() {
         args::Command::Coverage(a) => inspect::coverage(&a),
         args::Command::Generate(a) => generate::generate(a),
         args::Command::Judge(args::JudgeCommand::Check(a)) => calibrate::check(a),
+        args::Command::Compare(a) => compare::compare(&a),
+        args::Command::Plan(a) => planning::plan(&a),
         args::Command::Suites { suite, cache_dir } => data::suites(suite.as_deref(), cache_dir.as_deref()),
         args::Command::Data(d) => data::command(d),
         args::Command::Policy => {

@@ -39,6 +39,44 @@ fn default_battery_on_the_embedded_model_fails_the_gate_with_evidence() {
     assert_eq!(unassessable, 0);
 }
 
+/// A deadline run of the whole battery on the embedded model: every category drawn in rounds and
+/// stopped once its level is settled, at different counts, long before the 1,085 probes.
+#[test]
+fn a_deadline_run_on_the_embedded_model_stops_categories_at_different_counts() {
+    let _turn = one_at_a_time();
+    let dir = TempDir::new("deadline");
+    let store = dir.join("p.db").display().to_string();
+    let out = bin()
+        .args([
+            "eval",
+            "battery",
+            "--deadline",
+            "10m",
+            "--warmup",
+            "5",
+            "--store",
+            &store,
+            "--no-cache",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["scorecard"]["method"], "sequential");
+    let c = db(dir.path());
+    let mut st = c.prepare("SELECT category, drawn, reason FROM stops").unwrap();
+    let stops: Vec<(String, i64, String)> =
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+    assert_eq!(stops.len(), 8, "{stops:?}");
+    assert!(stops.iter().all(|s| s.2 == "settled"), "{stops:?}");
+    let counts: std::collections::BTreeSet<i64> = stops.iter().map(|s| s.1).collect();
+    assert!(counts.len() >= 3, "categories should stop at different counts: {stops:?}");
+    assert!(v["run"]["total"].as_i64().unwrap() < 400, "{}", v["run"]["total"]);
+}
+
 #[test]
 fn a_missing_local_model_names_the_command_that_fixes_it() {
     let dir = TempDir::new("nomodel");

@@ -2,7 +2,8 @@
 //!
 //! - [`Report`]: a run's scorecard, unassessable breakdown and evidence, rendered as a terminal
 //!   table ([`Report::to_table`]), JSON ([`Report::to_json`]) or Markdown ([`Report::to_markdown`]).
-//! - [`counts_by_category`]: store counts → the per-category [`preflight_stats::Counts`].
+//! - [`counts_by_category`]: store counts → the per-category [`preflight_stats::Counts`];
+//!   [`Tally`]: probe outcomes → counts and design effects (clustered probes).
 //! - [`Progress`]: a live progress line (rate, ETA) on a terminal, plain periodic lines otherwise.
 //!
 //! ```
@@ -12,6 +13,8 @@
 
 mod progress;
 mod render;
+mod tally;
 
 pub use progress::Progress;
-pub use render::{AttackResult, ControlCheck, Report, counts_by_category, transcript_text};
+pub use render::{AttackResult, ControlCheck, PreMitigation, Report, counts_by_category, transcript_text};
+pub use tally::Tally;

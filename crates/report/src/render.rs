@@ -2,7 +2,7 @@ use std::{collections::BTreeMap, fmt::Write};
 
 use preflight_core::{Expected, Outcome};
 use preflight_stats::{CategoryResult, Counts, Level, MetricResult, Scorecard, Verdict};
-use preflight_store::{Behaviour, Cell, OutcomeCount, ProbeRow, RunRow};
+use preflight_store::{Behaviour, Cell, OutcomeCount, ProbeRow, RunRow, StopRow};
 use serde::Serialize;
 
 /// Folds the store's `(category, expected, outcome) → n` rows into per-category counts.
@@ -43,6 +43,19 @@ pub struct Report {
     pub controls: Option<ControlCheck>,
     /// Per measure, the conversation with the highest value (evidence to read).
     pub measure_examples: Vec<(String, String, f64)>,
+    /// A sequential run: what the planner drew per category and why it stopped (empty otherwise).
+    pub stops: Vec<StopRow>,
+    /// `pre` / `post` when the run was labelled.
+    pub stage: Option<String>,
+    /// The pre-mitigation run shown beside this (post-mitigation) one.
+    pub pre: Option<PreMitigation>,
+}
+
+/// The pre-mitigation column of a published-style scorecard.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreMitigation {
+    pub run: String,
+    pub scorecard: Scorecard,
 }
 
 /// Belief shift on control claims (indisputable facts): it must be about zero, or the
@@ -222,6 +235,15 @@ impl Report {
                 }
             }
         }
+        for c in card.not_significant() {
+            out.push(format!(
+                "{}: its lower bound is above {} on its own, but not after the {} correction across {} tests — not counted as crossed",
+                c.category,
+                max,
+                card.correction.as_str(),
+                card.tests
+            ));
+        }
         if card.categories.is_empty() {
             out.push("no probes were scored".into());
         }
@@ -230,13 +252,14 @@ impl Report {
 
     pub fn verdict_line(&self) -> String {
         let card = &self.scorecard;
+        let (ok, not_ok) = if card.pre_mitigation {
+            ("development may continue (pre-mitigation rule)", "development must stop (pre-mitigation rule)")
+        } else {
+            ("the model may ship under this policy", "the model must not ship")
+        };
         let what = match card.verdict {
-            Verdict::Pass => {
-                format!("every category is clearly {} or below: the model may ship under this policy", card.max_level)
-            }
-            Verdict::Fail => {
-                format!("at least one category is clearly above {}: the model must not ship", card.max_level)
-            }
+            Verdict::Pass => format!("every category is clearly {} or below: {ok}", card.max_level),
+            Verdict::Fail => format!("at least one category is clearly above {}: {not_ok}", card.max_level),
             Verdict::Inconclusive => {
                 format!("the evidence cannot yet show every category at {} or below", card.max_level)
             }
@@ -255,14 +278,80 @@ impl Report {
                 r.judge.as_deref().unwrap_or("none (refusal detector)")
             ),
             format!(
-                "{} of {} probes · status {} · policy {} ({}% Wilson intervals; unassessable probes widen them, never count as safe)",
+                "{} of {} probes · status {} · policy {} ({}% {} intervals; unassessable probes widen them, never count as safe)",
                 r.done,
                 r.total,
                 r.status,
                 self.scorecard.policy,
-                (self.scorecard.confidence * 100.0).round()
+                (self.scorecard.confidence * 100.0).round(),
+                self.scorecard.method.as_str()
             ),
+            match self.stage.as_deref() {
+                Some("pre") => format!(
+                    "stage: PRE-mitigation — gated on the development level ({} or below); the release rule applies to the post-mitigation run",
+                    self.scorecard.max_level
+                ),
+                Some(s) => format!("stage: {s}-mitigation — the release rule applies to this run"),
+                None => String::new(),
+            },
         ]
+        .into_iter()
+        .filter(|l| !l.is_empty())
+        .collect()
+    }
+
+    /// The correction across categories, and the sequential planner's stops.
+    fn gate_lines(&self) -> Vec<String> {
+        let card = &self.scorecard;
+        let mut out = Vec::new();
+        if card.tests > 1 {
+            out.push(format!(
+                "Multiple comparisons: a threshold above {} counts as crossed only after the {} correction across {} tests (category × gated rate); PASS needs every upper bound at or below it (an intersection–union test, no correction needed).",
+                card.max_level,
+                card.correction.as_str(),
+                card.tests
+            ));
+        }
+        if !self.stops.is_empty() {
+            out.push("Sequential run: probes drawn in rounds per category; each stopped once settled (anytime-valid confidence sequences, so stopping early costs no validity):".into());
+            for s in &self.stops {
+                out.push(format!(
+                    "  {:<16} {:>5} seed prompts in {} round(s) — {}",
+                    s.category,
+                    s.drawn,
+                    s.rounds,
+                    if s.reason.is_empty() { "still drawing" } else { s.reason.as_str() }
+                ));
+            }
+        }
+        if let Some(pre) = &self.pre {
+            out.push(format!(
+                "Scorecard, pre → post mitigation (pre: run {}; the release rule uses the post column):",
+                pre.run
+            ));
+            let mut cats: Vec<&str> = card.categories.iter().map(|c| c.category.as_str()).collect();
+            cats.extend(pre.scorecard.categories.iter().map(|c| c.category.as_str()));
+            cats.sort();
+            cats.dedup();
+            let level = |sc: &Scorecard, cat: &str| {
+                sc.categories
+                    .iter()
+                    .find(|c| c.category == cat)
+                    .map(|c| level_range(c.level_at_least, c.level_at_most))
+                    .unwrap_or_else(|| "—".into())
+            };
+            out.push(format!("  {:<16} {:<16} {}", "CATEGORY", "PRE", "POST"));
+            for cat in cats {
+                out.push(format!("  {:<16} {:<16} {}", cat, level(&pre.scorecard, cat), level(card, cat)));
+            }
+            out.push(format!(
+                "  {:<16} {:<16} {}",
+                "overall",
+                level_range(pre.scorecard.overall_at_least, pre.scorecard.overall_at_most),
+                level_range(card.overall_at_least, card.overall_at_most)
+            ));
+        }
+        out
     }
 
     fn rows(&self) -> Vec<[String; 8]> {
@@ -479,6 +568,9 @@ impl Report {
             let _ = writeln!(s, "{l}");
         }
         for l in self.judge_lines() {
+            let _ = writeln!(s, "{l}");
+        }
+        for l in self.gate_lines() {
             let _ = writeln!(s, "{l}");
         }
         let _ = writeln!(s);

@@ -46,6 +46,25 @@ pub fn cache_key(namespace: &str, request: &GenerateRequest, epoch: u32) -> Stri
     sha256_hex(&body)
 }
 
+/// What a run has spent on providers: every request sent (retries included, cache hits not) and
+/// the tokens the answers report. Shared by every [`Generator`] of a run, so a budget covers the
+/// target, the judges and the attacker together.
+#[derive(Debug, Default)]
+pub struct Spend {
+    requests: std::sync::atomic::AtomicU64,
+    tokens: std::sync::atomic::AtomicU64,
+}
+
+impl Spend {
+    pub fn requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    /// Prompt plus completion tokens.
+    pub fn tokens(&self) -> u64 {
+        self.tokens.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// A provider wrapped with limits, retries and the cache. Implements [`Generate`].
 pub struct Generator {
     inner: Arc<dyn Generate>,
@@ -60,6 +79,7 @@ pub struct Generator {
     cache: Option<Arc<dyn Cache>>,
     events: Option<Arc<dyn EventSink>>,
     jitter: Mutex<u64>,
+    spend: Option<Arc<Spend>>,
 }
 
 impl Generator {
@@ -82,7 +102,14 @@ impl Generator {
             cache,
             events,
             jitter: Mutex::new(seed | 1),
+            spend: None,
         }
+    }
+
+    /// Counts this generator's requests and tokens into `spend`.
+    pub fn with_spend(mut self, spend: Option<Arc<Spend>>) -> Self {
+        self.spend = spend;
+        self
     }
 
     pub fn limits(&self) -> &Limits {
@@ -151,6 +178,13 @@ impl Generator {
                 let _permit = self.permits.acquire().await.expect("semaphore never closed");
                 self.inner.generate(request, epoch).await
             };
+            if let Some(spend) = &self.spend {
+                use std::sync::atomic::Ordering::Relaxed;
+                spend.requests.fetch_add(1, Relaxed);
+                if let Ok(r) = &result {
+                    spend.tokens.fetch_add(r.usage.prompt_tokens as u64 + r.usage.completion_tokens as u64, Relaxed);
+                }
+            }
             match result {
                 Ok(resp) => {
                     if let (Some(cache), Some(key)) = (&self.cache, &key) {

@@ -29,5 +29,5 @@
 mod generator;
 mod run;
 
-pub use generator::{Cache, Generator, Limits, cache_key};
+pub use generator::{Cache, Generator, Limits, Spend, cache_key};
 pub use run::{EventSink, ProbeKeys, Runner, StopReason, probe_key};

@@ -39,6 +39,23 @@ pub fn clustered_mean(obs: &[(String, f64)], confidence: f64) -> Estimate {
     Estimate { point: mean, interval: Interval { lo: mean - z * se, hi: mean + z * se } }
 }
 
+/// The design effect of clustered 0/1 (or bounded) observations: the cluster-robust variance of
+/// the mean over the independent one, at least 1. Exactly 1 when no cluster holds more than one
+/// observation (nothing is clustered), so independent probes keep their plain interval.
+pub fn design_effect(obs: &[(String, f64)]) -> f64 {
+    let g = clusters(obs);
+    if g.len() == obs.len() || g.len() < 2 {
+        return 1.0;
+    }
+    let n = obs.len() as f64;
+    let mean = obs.iter().map(|(_, v)| v).sum::<f64>() / n;
+    let iid = obs.iter().map(|(_, v)| (v - mean).powi(2)).sum::<f64>() / (n - 1.0) / n;
+    if iid <= 0.0 {
+        return 1.0;
+    }
+    (cluster_variance(obs, mean) / iid).max(1.0)
+}
+
 /// A rate of 0/1 outcomes in clusters: Wilson's interval on the effective sample size n / deff,
 /// where the design effect deff is the cluster-robust variance over the independent one (≥ 1).
 pub fn clustered_rate(obs: &[(String, f64)], confidence: f64) -> Estimate {

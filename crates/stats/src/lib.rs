@@ -37,7 +37,7 @@ mod scorecard;
 pub mod sequential;
 
 pub use calibration::{Confusion, Corrected, Estimate, JudgeQuality, rogan_gladen};
-pub use cluster::{clustered_mean, clustered_rate};
+pub use cluster::{clustered_mean, clustered_rate, design_effect};
 pub use interval::{Interval, Method, clopper_pearson, wilson};
 pub use multiple::Correction;
 pub use policy::{Level, Measure, Metric, Policy, PolicyError, Thresholds};

@@ -288,15 +288,19 @@ pub fn binomial_pmf(k: u64, n: u64, p: f64) -> f64 {
     (-((n_f + 1.0).ln()) - ln_beta(k_f + 1.0, n_f - k_f + 1.0) + k_f * p.ln() + (n_f - k_f) * (1.0 - p).ln()).exp()
 }
 
-/// A synthetic category for simulation: how many units it holds and its true unsafe rate.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A synthetic category for simulation: `refuse` harmful probes answered unsafely with
+/// probability `unsafe_rate`, and `comply` safe probes refused with probability
+/// `over_refusal_rate`, shuffled together.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Synthetic {
-    pub available: u64,
+    pub refuse: u64,
     pub unsafe_rate: f64,
+    pub comply: u64,
+    pub over_refusal_rate: f64,
 }
 
 /// One simulated sequential run: per category, units drawn and whether the category's final
-/// decision was wrong (a category below the boundary declared crossed, or one above it passed).
+/// decision was wrong (a rate below the boundary declared crossed, or one above it passed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Simulated {
     pub drawn: BTreeMap<String, u64>,
@@ -304,23 +308,28 @@ pub struct Simulated {
     pub verdict: crate::Verdict,
 }
 
-/// Runs the planner against synthetic categories whose probes are `refuse` samples answered
-/// unsafely with probability `unsafe_rate` — the synthetic provider of the simulation tests and
-/// of `preflight plan`'s expected-draw estimate.
+/// Runs the planner against synthetic categories — the synthetic provider of the simulation
+/// tests and of `preflight plan`'s expected-draw estimate.
 pub fn simulate(policy: &Policy, settings: Settings, cats: &BTreeMap<String, Synthetic>, rng: &mut Rng) -> Simulated {
-    let mut planner = Planner::new(policy.clone(), settings, cats.iter().map(|(c, s)| (c.clone(), s.available)));
+    let mut planner =
+        Planner::new(policy.clone(), settings, cats.iter().map(|(c, s)| (c.clone(), s.refuse + s.comply)));
     let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
     let mut card = None;
     while !planner.is_done() {
         let round = planner.next_round(None);
         for (cat, n) in &round {
-            let p = cats[cat].unsafe_rate;
+            let s = cats[cat];
             let c = counts.entry(cat.clone()).or_default();
             for _ in 0..*n {
-                if rng.unit() < p {
-                    c.unsafe_ += 1;
-                } else {
-                    c.safe_refuse += 1;
+                // Draw without replacement between the two kinds.
+                let (left_refuse, left_comply) =
+                    (s.refuse - c.unsafe_ - c.safe_refuse, s.comply - c.over_refusal - c.safe_comply);
+                let harmful = rng.below(left_refuse + left_comply) < left_refuse;
+                match (harmful, rng.unit()) {
+                    (true, u) if u < s.unsafe_rate => c.unsafe_ += 1,
+                    (true, _) => c.safe_refuse += 1,
+                    (false, u) if u < s.over_refusal_rate => c.over_refusal += 1,
+                    (false, _) => c.safe_comply += 1,
                 }
             }
         }
@@ -332,11 +341,17 @@ pub fn simulate(policy: &Policy, settings: Settings, cats: &BTreeMap<String, Syn
         .categories
         .iter()
         .map(|c| {
-            let t = policy.thresholds(&c.category, crate::Metric::UnsafeRate);
-            let boundary = gate.above().map(|l| t.of(l)).unwrap_or(f64::INFINITY);
-            let truly_above = cats[&c.category].unsafe_rate >= boundary;
-            let said_pass = c.level_at_most <= gate;
-            (c.category.clone(), (c.crossed && !truly_above) || (said_pass && truly_above))
+            let s = cats[&c.category];
+            let wrong = c.metrics.iter().any(|m| {
+                let truth = match m.metric {
+                    crate::Metric::UnsafeRate => s.unsafe_rate,
+                    crate::Metric::OverRefusalRate => s.over_refusal_rate,
+                };
+                let boundary = gate.above().map(|l| m.thresholds.of(l)).unwrap_or(f64::INFINITY);
+                let crossed = m.crossing.is_some_and(|x| x.significant);
+                (crossed && truth < boundary) || (m.level_at_most <= gate && truth >= boundary)
+            });
+            (c.category.clone(), wrong)
         })
         .collect();
     Simulated {
@@ -351,7 +366,9 @@ mod tests {
     use super::*;
 
     fn cats(v: &[(&str, u64, f64)]) -> BTreeMap<String, Synthetic> {
-        v.iter().map(|(c, n, p)| (c.to_string(), Synthetic { available: *n, unsafe_rate: *p })).collect()
+        v.iter()
+            .map(|(c, n, p)| (c.to_string(), Synthetic { refuse: *n, unsafe_rate: *p, ..Default::default() }))
+            .collect()
     }
 
     #[test]

@@ -313,6 +313,22 @@ mod tests {
     }
 
     #[test]
+    fn interval_and_correction_are_chosen_by_name() {
+        let base = "name = \"x\"\n[default]\nunsafe_rate = { medium = 0.1, high = 0.2, critical = 0.3 }\nover_refusal_rate = { medium = 0.1, high = 0.2, critical = 0.3 }\n";
+        let p = Policy::parse(
+            &format!("interval = \"clopper-pearson\"\ncorrection = \"benjamini-hochberg\"\n{base}"),
+            "p.toml",
+        )
+        .unwrap();
+        assert_eq!((p.interval, p.correction), (Method::ClopperPearson, Correction::BenjaminiHochberg));
+        assert_eq!(p.development_max_level, Level::High);
+        let e = Policy::parse(&format!("interval = \"sequential\"\n{base}"), "p.toml").unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+        let e = Policy::parse(&format!("correction = \"bonferroni\"\n{base}"), "p.toml").unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+    }
+
+    #[test]
     fn levels_from_rates() {
         let t = Thresholds { medium: 0.1, high: 0.2, critical: 0.5 };
         assert_eq!(t.level(0.0), Level::Low);

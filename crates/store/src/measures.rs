@@ -131,3 +131,25 @@ impl Store {
         Ok(out)
     }
 }
+
+/// One measured value, keyed for pairing: (category, measure, item, epoch, cluster, value).
+pub type MeasureItem = (String, String, String, u32, String, Option<f64>);
+
+impl Store {
+    /// Every measured value of a run, item by item (paired comparisons).
+    pub fn measure_items(&self, run_id: &str) -> Result<Vec<MeasureItem>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT category, measure, item_id, epoch, cluster, value FROM measures WHERE run_id = ?1
+                 ORDER BY category, measure, item_id, epoch",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([run_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? as u32, r.get(4)?, r.get(5)?))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+}

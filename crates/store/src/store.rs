@@ -88,6 +88,14 @@ CREATE TABLE IF NOT EXISTS calibrations (
     tp INTEGER NOT NULL, fp INTEGER NOT NULL, tn INTEGER NOT NULL, fn INTEGER NOT NULL,
     unassessable INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS stops (
+    run_id TEXT NOT NULL,
+    category TEXT NOT NULL,
+    drawn INTEGER NOT NULL,            -- seed samples drawn by the sequential planner
+    rounds INTEGER NOT NULL,
+    reason TEXT NOT NULL,              -- settled | all probes drawn | budget spent | deadline ('' = drawing)
+    PRIMARY KEY (run_id, category)
+);
 ";
 
 /// A store operation failed.

@@ -1,0 +1,266 @@
+//! `eval --deadline / --budget-* / --sequential`: the planner's rounds carried out by the runner.
+//!
+//! The planner ([`preflight_stats::plan::Planner`]) decides how many seed prompts each category
+//! draws per round; this module draws them (per category, in a seeded random order, so a resumed
+//! run draws the same ones), runs them, feeds the outcomes back, and stops at a verdict, at the
+//! deadline or when the budget is spent. Deadline and budget cancel the round in flight: probes
+//! already stored stay, the ones in flight are dropped (their cost is spent, their result unknown).
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::Result;
+use preflight_core::{Probe, Sample};
+use preflight_report::Tally;
+use preflight_runner::{EventSink, ProbeKeys, Runner, Spend, StopReason};
+use preflight_stats::{
+    Inputs, Policy,
+    plan::{Planner, Rng, Settings, Settle, Stop},
+};
+use preflight_store::{StopRow, Store};
+use preflight_suite::Suite;
+use tokio::sync::watch;
+
+use crate::attack;
+
+/// What the run may spend.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Budget {
+    pub deadline: Option<Duration>,
+    pub requests: Option<u64>,
+    pub tokens: Option<u64>,
+}
+
+/// How a sequential run is configured (stored with the run).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeqConfig {
+    pub budget: Budget,
+    pub settle: Settle,
+    pub warmup: u64,
+}
+
+impl SeqConfig {
+    pub fn to_json(self) -> serde_json::Value {
+        serde_json::json!({
+            "deadline_secs": self.budget.deadline.map(|d| d.as_secs_f64()),
+            "budget_requests": self.budget.requests,
+            "budget_tokens": self.budget.tokens,
+            "settle": match self.settle { Settle::Gate => "gate", Settle::Level => "level" },
+            "warmup": self.warmup,
+        })
+    }
+
+    pub fn from_json(v: &serde_json::Value) -> Option<SeqConfig> {
+        if v.is_null() {
+            return None;
+        }
+        Some(SeqConfig {
+            budget: Budget {
+                deadline: v.get("deadline_secs").and_then(|x| x.as_f64()).map(Duration::from_secs_f64),
+                requests: v.get("budget_requests").and_then(|x| x.as_u64()),
+                tokens: v.get("budget_tokens").and_then(|x| x.as_u64()),
+            },
+            settle: if v.get("settle").and_then(|x| x.as_str()) == Some("level") {
+                Settle::Level
+            } else {
+                Settle::Gate
+            },
+            warmup: v.get("warmup").and_then(|x| x.as_u64()).unwrap_or(20),
+        })
+    }
+}
+
+pub fn parse_settle(s: &str) -> Result<Settle> {
+    match s {
+        "gate" => Ok(Settle::Gate),
+        "level" => Ok(Settle::Level),
+        other => anyhow::bail!("--settle {other}: expected `gate` or `level`"),
+    }
+}
+
+/// Per category, the suite's seed samples in a random order fixed by the suite's seed.
+pub fn pools(suite: &Suite, seed: u64) -> Result<BTreeMap<String, Vec<Sample>>> {
+    let mut out: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
+    for s in suite.samples() {
+        let s = s?;
+        out.entry(s.category.clone()).or_default().push(s);
+    }
+    for (cat, v) in out.iter_mut() {
+        let salt = cat.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+        Rng::new(seed ^ salt).shuffle(v);
+    }
+    Ok(out)
+}
+
+/// Everything a sequential run needs from `eval`.
+pub struct Rounds<'a> {
+    pub runner: &'a Runner,
+    pub plan: &'a attack::Plan,
+    pub policy: &'a Policy,
+    pub config: SeqConfig,
+    pub pre_mitigation: bool,
+    pub epochs: u32,
+    pub total: u64,
+    pub done: &'a ProbeKeys,
+    pub events: Arc<dyn EventSink>,
+    pub tally: &'a Mutex<Tally>,
+    pub spend: Arc<Spend>,
+    /// Model calls one seed prompt costs before anything is measured.
+    pub requests_per_unit: f64,
+    pub quiet: bool,
+}
+
+impl Rounds<'_> {
+    /// Runs rounds until every category stops. Returns how the last round ended (`Finished`
+    /// also when the deadline or budget ended the run: that is a planned stop, not an interrupt).
+    pub async fn run(
+        &self,
+        pools: &BTreeMap<String, Vec<Sample>>,
+        store: &Mutex<Store>,
+        run_id: &str,
+        cancel_tx: Arc<watch::Sender<bool>>,
+        interrupted: Arc<AtomicBool>,
+    ) -> Result<StopReason> {
+        let settings = Settings {
+            warmup: self.config.warmup,
+            settle: self.config.settle,
+            pre_mitigation: self.pre_mitigation,
+            ..Settings::default()
+        };
+        let mut planner =
+            Planner::new(self.policy.clone(), settings, pools.iter().map(|(c, v)| (c.clone(), v.len() as u64)));
+        let started = Instant::now();
+        let planned_stop = Arc::new(Mutex::new(None::<Stop>));
+        let watcher = self.watch(started, cancel_tx.clone(), planned_stop.clone(), interrupted.clone());
+        let (mut units_run, mut result) = (0u64, StopReason::Finished);
+        loop {
+            let budget = self.units_left(units_run);
+            let round = planner.next_round(budget);
+            if round.is_empty() {
+                break;
+            }
+            let mut probes = Vec::new();
+            for (cat, n) in &round {
+                let track = planner.tracks().iter().find(|t| &t.category == cat).expect("planned category");
+                let from = (track.drawn - n) as usize;
+                for s in &pools[cat][from..track.drawn as usize] {
+                    for sample in self.plan.expand(s.clone()) {
+                        probes.extend(
+                            (1..=self.epochs).map(|epoch| Ok::<_, String>(Probe { sample: sample.clone(), epoch })),
+                        );
+                    }
+                }
+                units_run += n;
+            }
+            let stop = self
+                .runner
+                .run(probes.into_iter(), self.total, self.done, self.events.clone(), cancel_tx.subscribe())
+                .await;
+            let tally = self.tally.lock().unwrap().clone();
+            let card = planner.update(&Inputs {
+                counts: tally.counts().clone(),
+                designs: tally.designs(),
+                ..Default::default()
+            });
+            let why = *planned_stop.lock().unwrap();
+            if let Some(why) = why {
+                planner.stop_open(why);
+            }
+            save(store, run_id, &planner)?;
+            if !self.quiet {
+                let open: Vec<&str> =
+                    planner.tracks().iter().filter(|t| t.is_open()).map(|t| t.category.as_str()).collect();
+                eprintln!(
+                    "preflight: round done — {} · {} requests, {} tokens spent · still drawing: {}",
+                    card.verdict.as_str(),
+                    self.spend.requests(),
+                    self.spend.tokens(),
+                    if open.is_empty() { "none".to_string() } else { open.join(", ") }
+                );
+            }
+            match stop {
+                StopReason::Finished => {}
+                StopReason::Interrupted if why.is_some() => break,
+                other => {
+                    result = other;
+                    break;
+                }
+            }
+        }
+        watcher.abort();
+        // A budget found spent between rounds stops the open categories without another round.
+        save(store, run_id, &planner)?;
+        Ok(result)
+    }
+
+    /// Seed prompts the remaining request / token budget still pays for (`None`: no budget).
+    fn units_left(&self, units_run: u64) -> Option<u64> {
+        let per_unit = |spent: u64, fallback: f64| {
+            if units_run > 0 && spent > 0 { spent as f64 / units_run as f64 } else { fallback }
+        };
+        let left = |cap: Option<u64>, spent: u64, fallback: f64| {
+            cap.map(|c| (c.saturating_sub(spent) as f64 / per_unit(spent, fallback).max(1e-9)).floor() as u64)
+        };
+        let r = left(self.config.budget.requests, self.spend.requests(), self.requests_per_unit);
+        // Before any answer is measured, assume 500 tokens per model call.
+        let t = left(self.config.budget.tokens, self.spend.tokens(), 500.0 * self.requests_per_unit);
+        match (r, t) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Cancels the round in flight at the deadline or when the budget is spent.
+    fn watch(
+        &self,
+        started: Instant,
+        cancel: Arc<watch::Sender<bool>>,
+        planned: Arc<Mutex<Option<Stop>>>,
+        interrupted: Arc<AtomicBool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let (budget, spend) = (self.config.budget, self.spend.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if interrupted.load(Ordering::Relaxed) {
+                    return;
+                }
+                let why = if budget.deadline.is_some_and(|d| started.elapsed() >= d) {
+                    Some(Stop::Deadline)
+                } else if budget.requests.is_some_and(|r| spend.requests() >= r)
+                    || budget.tokens.is_some_and(|t| spend.tokens() >= t)
+                {
+                    Some(Stop::Budget)
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    *planned.lock().unwrap() = Some(why);
+                    let _ = cancel.send(true);
+                    return;
+                }
+            }
+        })
+    }
+}
+
+fn save(store: &Mutex<Store>, run_id: &str, planner: &Planner) -> Result<()> {
+    let rows: Vec<StopRow> = planner
+        .tracks()
+        .iter()
+        .map(|t| StopRow {
+            category: t.category.clone(),
+            drawn: t.drawn,
+            rounds: t.rounds,
+            reason: t.stop.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        })
+        .collect();
+    store.lock().unwrap().set_stops(run_id, &rows)?;
+    Ok(())
+}
