@@ -92,8 +92,7 @@ pub fn pools(suite: &Suite, seed: u64) -> Result<BTreeMap<String, Vec<Sample>>> 
         out.entry(s.category.clone()).or_default().push(s);
     }
     for (cat, v) in out.iter_mut() {
-        let salt = cat.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
-        Rng::new(seed ^ salt).shuffle(v);
+        Rng::new(preflight_attacks::probe_seed(seed, cat, "sequential-draw")).shuffle(v);
     }
     Ok(out)
 }

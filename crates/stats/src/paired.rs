@@ -82,24 +82,25 @@ mod tests {
         assert_eq!(mcnemar_exact(4, 4), 1.0);
     }
 
+    /// 200 pairs: the first 30 worse (+1), the next 10 better (−1), the rest unchanged.
+    fn discordant(cluster: impl Fn(usize) -> String) -> Vec<(String, f64)> {
+        (0..200)
+            .map(|i| {
+                let d = match i {
+                    0..30 => 1.0,
+                    30..40 => -1.0,
+                    _ => 0.0,
+                };
+                (cluster(i), d)
+            })
+            .collect()
+    }
+
     #[test]
     fn bootstrap_agrees_with_the_normal_interval_for_independent_pairs() {
         // 200 pairs: 30 worse (+1), 10 better (−1), 160 unchanged. Mean 0.1; sd of the diffs
         // √(0.2 − 0.01) = 0.4359; normal 95% half-width 1.96 · 0.4359 / √200 = 0.0604.
-        let diffs: Vec<(String, f64)> = (0..200)
-            .map(|i| {
-                (
-                    format!("p{i}"),
-                    if i < 30 {
-                        1.0
-                    } else if i < 40 {
-                        -1.0
-                    } else {
-                        0.0
-                    },
-                )
-            })
-            .collect();
+        let diffs = discordant(|i| format!("p{i}"));
         let d = paired_bootstrap(&diffs, 0.95, 4000, 1);
         assert!((d.mean - 0.1).abs() < 1e-12);
         assert!((d.interval.lo - 0.0396).abs() < 0.012 && (d.interval.hi - 0.1604).abs() < 0.012, "{d:?}");
@@ -109,20 +110,7 @@ mod tests {
     #[test]
     fn clustered_pairs_widen_the_interval() {
         // The same 40 discordant pairs, but in 4 behaviours of 50 probes each.
-        let diffs: Vec<(String, f64)> = (0..200)
-            .map(|i| {
-                (
-                    format!("b{}", i / 50),
-                    if i < 30 {
-                        1.0
-                    } else if i < 40 {
-                        -1.0
-                    } else {
-                        0.0
-                    },
-                )
-            })
-            .collect();
+        let diffs = discordant(|i| format!("b{}", i / 50));
         let flat: Vec<(String, f64)> = diffs.iter().enumerate().map(|(i, (_, d))| (format!("p{i}"), *d)).collect();
         let (c, f) = (paired_bootstrap(&diffs, 0.95, 2000, 3), paired_bootstrap(&flat, 0.95, 2000, 3));
         assert!(c.interval.hi - c.interval.lo > f.interval.hi - f.interval.lo, "{c:?} {f:?}");
