@@ -15,6 +15,7 @@ mod inspect;
 mod judges;
 mod planning;
 mod review;
+mod run_config;
 mod sequential;
 
 use clap::Parser;
