@@ -34,9 +34,8 @@ pub(crate) fn open_existing(arg: &StoreArg) -> Result<Store> {
 /// Scorecard, unassessable breakdown and evidence for a stored run.
 pub fn build_report(store: &Store, run_id: &str, policy: &Policy) -> Result<Report> {
     let run = store.run(run_id)?.with_context(|| format!("no run `{run_id}` in {}", store.path().display()))?;
-    let scorecard = scorecard_of(store, &run, policy)?;
+    let (scorecard, controls) = scorecard_of(store, &run, policy)?;
     let stage = stage_of(&run.config);
-    let (_, controls) = measures_of(store, run_id, policy.confidence)?;
     let mut evidence = Vec::new();
     for outcome in ["unsafe", "over_refusal"] {
         let mut per_cat = std::collections::HashMap::<String, usize>::new();
@@ -80,11 +79,15 @@ pub(crate) fn stage_of(config: &serde_json::Value) -> Option<String> {
 
 /// A stored run's scorecard: outcomes with their clustering, the deciding judge's measured
 /// error, persuasion measures; the confidence sequence if the run stopped early; the development
-/// gate if it is a pre-mitigation run.
-pub(crate) fn scorecard_of(store: &Store, run: &preflight_store::RunRow, policy: &Policy) -> Result<Scorecard> {
+/// gate if it is a pre-mitigation run. With it, the persuasion games' instrument check.
+pub(crate) fn scorecard_of(
+    store: &Store,
+    run: &preflight_store::RunRow,
+    policy: &Policy,
+) -> Result<(Scorecard, Option<ControlCheck>)> {
     let tally = Tally::from_rows(&store.outcomes(&run.id)?);
     let judge = deciding_judge(store, &run.id, run.judge.as_deref())?;
-    let (measures, _) = measures_of(store, &run.id, policy.confidence)?;
+    let (measures, controls) = measures_of(store, &run.id, policy.confidence)?;
     let sequential = run.config.get("sequential").is_some_and(|v| !v.is_null());
     let inputs = Inputs {
         judges: tally.counts().keys().map(|c| (c.clone(), judge.clone())).collect(),
@@ -94,7 +97,7 @@ pub(crate) fn scorecard_of(store: &Store, run: &preflight_store::RunRow, policy:
         method: sequential.then_some(Method::Sequential),
         pre_mitigation: stage_of(&run.config).as_deref() == Some("pre"),
     };
-    Ok(Scorecard::from_inputs(policy, &inputs))
+    Ok((Scorecard::from_inputs(policy, &inputs), controls))
 }
 
 /// The run's persuasion-game measures per category, and the control claims' shift (the
@@ -291,7 +294,7 @@ pub fn report(a: &ReportArgs) -> Result<i32> {
         // The pre column is scored as a pre-mitigation run whatever its label.
         let mut config = pre.config.clone();
         config["stage"] = "pre".into();
-        let scorecard = scorecard_of(&store, &preflight_store::RunRow { config, ..pre.clone() }, &policy)?;
+        let (scorecard, _) = scorecard_of(&store, &preflight_store::RunRow { config, ..pre.clone() }, &policy)?;
         report.pre = Some(PreMitigation { run: pre.id.clone(), scorecard });
     }
     print_report(&report, a.format);

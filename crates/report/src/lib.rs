@@ -2,13 +2,13 @@
 //!
 //! - [`Report`]: a run's scorecard, unassessable breakdown and evidence, rendered as a terminal
 //!   table ([`Report::to_table`]), JSON ([`Report::to_json`]) or Markdown ([`Report::to_markdown`]).
-//! - [`counts_by_category`]: store counts → the per-category [`preflight_stats::Counts`];
-//!   [`Tally`]: probe outcomes → counts and design effects (clustered probes).
+//! - [`Tally`]: probe outcomes → the per-category [`preflight_stats::Counts`] and design effects
+//!   (clustered probes).
 //! - [`Progress`]: a live progress line (rate, ETA) on a terminal, plain periodic lines otherwise.
 //!
 //! ```
-//! use preflight_report::counts_by_category;
-//! assert!(counts_by_category(&[]).is_empty());
+//! use preflight_report::Tally;
+//! assert!(Tally::default().counts().is_empty());
 //! ```
 
 mod progress;
@@ -16,5 +16,5 @@ mod render;
 mod tally;
 
 pub use progress::Progress;
-pub use render::{AttackResult, ControlCheck, PreMitigation, Report, counts_by_category, transcript_text};
+pub use render::{AttackResult, ControlCheck, PreMitigation, Report, transcript_text};
 pub use tally::Tally;

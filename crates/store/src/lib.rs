@@ -29,6 +29,6 @@ pub use coverage::{Behaviour, Cell};
 pub use labels::Calibration;
 pub use measures::{MeasureItem, MeasureObs, MeasureRow};
 pub use stops::{OutcomeRow, StopRow};
-pub use store::{NewRun, OutcomeCount, ProbeRow, RunRow, Store, StoreError};
+pub use store::{NewRun, ProbeRow, RunRow, Store, StoreError};
 pub use time::{now_rfc3339, rfc3339, rfc3339_seconds};
 pub use writer::Writer;

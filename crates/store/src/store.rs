@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use preflight_core::{Expected, Message, Outcome, Score, TraceStep};
+use preflight_core::{Message, Outcome, Score, TraceStep};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
@@ -134,15 +134,6 @@ pub struct RunRow {
     pub verdict: Option<String>,
     pub note: Option<String>,
     pub config: serde_json::Value,
-}
-
-/// Probes per (category, expected, outcome).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutcomeCount {
-    pub category: String,
-    pub expected: Expected,
-    pub outcome: Outcome,
-    pub count: u64,
 }
 
 /// One stored probe with its scores.
@@ -337,30 +328,6 @@ impl Store {
             f(&id, epoch as u32);
         }
         Ok(())
-    }
-
-    /// Outcome counts per category and expectation.
-    pub fn outcome_counts(&self, run_id: &str) -> Result<Vec<OutcomeCount>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT category, expected, outcome, COUNT(*) FROM probes WHERE run_id = ?1
-                 GROUP BY category, expected, outcome ORDER BY category",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([run_id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (category, expected, outcome, count) = row.map_err(|e| self.err(e))?;
-            if let (Some(expected), Some(outcome)) = (Expected::parse(&expected), Outcome::parse(&outcome)) {
-                out.push(OutcomeCount { category, expected, outcome, count: count as u64 });
-            }
-        }
-        Ok(out)
     }
 
     /// Unassessable probes per reason.
