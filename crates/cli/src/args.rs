@@ -213,6 +213,13 @@ pub struct EvalArgs {
     /// Spend at most this many tokens (prompt + completion, as the providers report them).
     #[arg(long, value_name = "N")]
     pub budget_tokens: Option<u64>,
+    /// Spend at most this much money, priced with --price (tokens as the providers report them).
+    #[arg(long, value_name = "USD", requires = "price")]
+    pub budget_usd: Option<f64>,
+    /// Price per million tokens for --budget-usd: `IN,OUT` (prompt, completion), one price for every
+    /// model of the run, e.g. `0.15,0.60`.
+    #[arg(long, value_name = "IN,OUT")]
+    pub price: Option<String>,
     /// With a deadline or budget: stop a category once its level is settled (`level`, the
     /// default: a full scorecard), or already once its release decision is (`gate`: cheaper; a
     /// category clearly above the gate stops without its exact level).

@@ -111,13 +111,18 @@ impl RunConfig {
                     sequential: (args.sequential
                         || args.deadline.is_some()
                         || args.budget_requests.is_some()
-                        || args.budget_tokens.is_some())
+                        || args.budget_tokens.is_some()
+                        || args.budget_usd.is_some())
                     .then(|| -> Result<SeqConfig> {
                         Ok(SeqConfig {
                             budget: Budget {
                                 deadline: args.deadline,
                                 requests: args.budget_requests,
                                 tokens: args.budget_tokens,
+                                usd: match (args.budget_usd, &args.price) {
+                                    (Some(usd), Some(price)) => Some((usd, sequential::parse_price(price)?)),
+                                    _ => None,
+                                },
                             },
                             settle: sequential::parse_settle(&args.settle)?,
                             warmup: args.warmup.max(1),

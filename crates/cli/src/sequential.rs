@@ -35,6 +35,29 @@ pub struct Budget {
     pub deadline: Option<Duration>,
     pub requests: Option<u64>,
     pub tokens: Option<u64>,
+    /// Money, and the price per million (prompt, completion) tokens it is counted at.
+    pub usd: Option<(f64, Price)>,
+}
+
+/// US dollars per million (prompt, completion) tokens.
+pub type Price = (f64, f64);
+
+/// `IN,OUT` dollars per million tokens.
+pub fn parse_price(s: &str) -> Result<Price> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let num = |x: &str| x.parse::<f64>().ok().filter(|v| *v >= 0.0 && v.is_finite());
+    match parts.as_slice() {
+        [a, b] => match (num(a), num(b)) {
+            (Some(a), Some(b)) if a + b > 0.0 => Ok((a, b)),
+            _ => anyhow::bail!("--price {s}: expected two non-negative prices per million tokens, e.g. 0.15,0.60"),
+        },
+        _ => anyhow::bail!("--price {s}: expected IN,OUT dollars per million tokens, e.g. 0.15,0.60"),
+    }
+}
+
+/// Dollars spent so far at `price`.
+fn cost(spend: &Spend, price: Price) -> f64 {
+    (spend.prompt_tokens() as f64 * price.0 + spend.completion_tokens() as f64 * price.1) / 1e6
 }
 
 /// How a sequential run is configured (stored with the run).
@@ -51,6 +74,8 @@ impl SeqConfig {
             "deadline_secs": self.budget.deadline.map(|d| d.as_secs_f64()),
             "budget_requests": self.budget.requests,
             "budget_tokens": self.budget.tokens,
+            "budget_usd": self.budget.usd.map(|(usd, _)| usd),
+            "price_per_mtok": self.budget.usd.map(|(_, p)| [p.0, p.1]),
             "settle": match self.settle { Settle::Gate => "gate", Settle::Level => "level" },
             "warmup": self.warmup,
         })
@@ -65,6 +90,16 @@ impl SeqConfig {
                 deadline: v.get("deadline_secs").and_then(|x| x.as_f64()).map(Duration::from_secs_f64),
                 requests: v.get("budget_requests").and_then(|x| x.as_u64()),
                 tokens: v.get("budget_tokens").and_then(|x| x.as_u64()),
+                usd: match (v.get("budget_usd").and_then(|x| x.as_f64()), v.get("price_per_mtok")) {
+                    (Some(usd), Some(p)) => Some((
+                        usd,
+                        (
+                            p.get(0).and_then(|x| x.as_f64()).unwrap_or(0.0),
+                            p.get(1).and_then(|x| x.as_f64()).unwrap_or(0.0),
+                        ),
+                    )),
+                    _ => None,
+                },
             },
             settle: if v.get("settle").and_then(|x| x.as_str()) == Some("level") {
                 Settle::Level
@@ -175,11 +210,13 @@ impl Rounds<'_> {
             if !self.quiet {
                 let open: Vec<&str> =
                     planner.tracks().iter().filter(|t| t.is_open()).map(|t| t.category.as_str()).collect();
+                let dollars = self.config.budget.usd.map(|(_, p)| format!(", ${:.4}", cost(&self.spend, p)));
                 eprintln!(
-                    "preflight: round done — {} · {} requests, {} tokens spent · still drawing: {}",
+                    "preflight: round done — {} · {} requests, {} tokens{} spent · still drawing: {}",
                     card.verdict.as_str(),
                     self.spend.requests(),
                     self.spend.tokens(),
+                    dollars.unwrap_or_default(),
                     if open.is_empty() { "none".to_string() } else { open.join(", ") }
                 );
             }
@@ -198,21 +235,29 @@ impl Rounds<'_> {
         Ok(result)
     }
 
-    /// Seed prompts the remaining request / token budget still pays for (`None`: no budget).
+    /// Seed prompts the remaining request / token / money budget still pays for (`None`: no
+    /// budget). Before anything is measured, a model call is assumed to cost 500 tokens.
     fn units_left(&self, units_run: u64) -> Option<u64> {
-        let per_unit = |spent: u64, fallback: f64| {
-            if units_run > 0 && spent > 0 { spent as f64 / units_run as f64 } else { fallback }
+        let spend = &self.spend;
+        let per_call = 500.0;
+        let left = |cap: Option<f64>, spent: f64, fallback: f64| {
+            cap.map(|c| {
+                let per_unit = if units_run > 0 && spent > 0.0 { spent / units_run as f64 } else { fallback };
+                ((c - spent).max(0.0) / per_unit.max(1e-12)).floor() as u64
+            })
         };
-        let left = |cap: Option<u64>, spent: u64, fallback: f64| {
-            cap.map(|c| (c.saturating_sub(spent) as f64 / per_unit(spent, fallback).max(1e-9)).floor() as u64)
-        };
-        let r = left(self.config.budget.requests, self.spend.requests(), self.requests_per_unit);
-        // Before any answer is measured, assume 500 tokens per model call.
-        let t = left(self.config.budget.tokens, self.spend.tokens(), 500.0 * self.requests_per_unit);
-        match (r, t) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let budget = self.config.budget;
+        let calls = self.requests_per_unit;
+        [
+            left(budget.requests.map(|r| r as f64), spend.requests() as f64, calls),
+            left(budget.tokens.map(|t| t as f64), spend.tokens() as f64, per_call * calls),
+            budget.usd.and_then(|(usd, price)| {
+                left(Some(usd), cost(spend, price), per_call * calls * (price.0 + price.1) / 2.0 / 1e6)
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Cancels the round in flight at the deadline or when the budget is spent.
@@ -234,6 +279,7 @@ impl Rounds<'_> {
                     Some(Stop::Deadline)
                 } else if budget.requests.is_some_and(|r| spend.requests() >= r)
                     || budget.tokens.is_some_and(|t| spend.tokens() >= t)
+                    || budget.usd.is_some_and(|(usd, price)| cost(&spend, price) >= usd)
                 {
                     Some(Stop::Budget)
                 } else {

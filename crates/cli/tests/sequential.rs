@@ -111,6 +111,30 @@ fn a_request_budget_is_kept_and_named_as_the_reason_to_stop() {
 }
 
 #[test]
+fn a_money_budget_counts_tokens_at_the_given_price() {
+    let dir = TempDir::new("seq-usd");
+    let m = MockServer::start(MockConfig { marker: REFUSE.into(), ..Default::default() }).unwrap();
+    let s = suite(&dir);
+    // The mock reports about 30 tokens per answer: at $1 per million each way, $0.0015 buys
+    // about 50 answers.
+    let o = run(&with(eval_args(&m, &s, dir.path()), &["--budget-usd", "0.0015", "--price", "1,1", "--no-cache"]));
+    assert!([10, 11].contains(&code(&o)), "{}", stderr(&o));
+    let (stored, _) = stored(dir.path());
+    let tokens: i64 = db(dir.path())
+        .query_row("SELECT SUM(prompt_tokens + completion_tokens) FROM probes", [], |r| r.get(0))
+        .unwrap();
+    assert!(tokens as f64 / 1e6 <= 0.0015, "{tokens} tokens cost more than the budget");
+    assert!(stored > 20, "{stored}");
+    assert!(stops(&dir).iter().any(|s| s.2 == "budget spent"), "{:?}", stops(&dir));
+    // A money budget without a price cannot be counted.
+    let o = run(&with(eval_args(&m, &s, dir.path()), &["--budget-usd", "1"]));
+    assert_eq!(code(&o), 20);
+    let o = run(&with(eval_args(&m, &s, dir.path()), &["--budget-usd", "1", "--price", "cheap"]));
+    assert_eq!(code(&o), 20);
+    assert!(stderr(&o).contains("--price cheap"), "{}", stderr(&o));
+}
+
+#[test]
 fn a_deadline_ends_the_run_with_a_verdict_not_an_interrupt() {
     let dir = TempDir::new("seq-deadline");
     // 200 ms per answer, 16 at a time: the 2-second deadline cuts the run short.

@@ -52,16 +52,23 @@ pub fn cache_key(namespace: &str, request: &GenerateRequest, epoch: u32) -> Stri
 #[derive(Debug, Default)]
 pub struct Spend {
     requests: std::sync::atomic::AtomicU64,
-    tokens: std::sync::atomic::AtomicU64,
+    prompt_tokens: std::sync::atomic::AtomicU64,
+    completion_tokens: std::sync::atomic::AtomicU64,
 }
 
 impl Spend {
     pub fn requests(&self) -> u64 {
         self.requests.load(std::sync::atomic::Ordering::Relaxed)
     }
+    pub fn prompt_tokens(&self) -> u64 {
+        self.prompt_tokens.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    pub fn completion_tokens(&self) -> u64 {
+        self.completion_tokens.load(std::sync::atomic::Ordering::Relaxed)
+    }
     /// Prompt plus completion tokens.
     pub fn tokens(&self) -> u64 {
-        self.tokens.load(std::sync::atomic::Ordering::Relaxed)
+        self.prompt_tokens() + self.completion_tokens()
     }
 }
 
@@ -182,7 +189,8 @@ impl Generator {
                 use std::sync::atomic::Ordering::Relaxed;
                 spend.requests.fetch_add(1, Relaxed);
                 if let Ok(r) = &result {
-                    spend.tokens.fetch_add(r.usage.prompt_tokens as u64 + r.usage.completion_tokens as u64, Relaxed);
+                    spend.prompt_tokens.fetch_add(r.usage.prompt_tokens as u64, Relaxed);
+                    spend.completion_tokens.fetch_add(r.usage.completion_tokens as u64, Relaxed);
                 }
             }
             match result {
