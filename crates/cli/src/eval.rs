@@ -348,23 +348,25 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         None => None,
     };
     let store_cell = Mutex::new(store);
+    // Ctrl-C / SIGTERM cancels whatever phase is running (probes, rounds, games); a second one quits.
+    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+    let cancel_tx = Arc::new(cancel_tx);
+    let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let (cancel_tx, interrupted) = (cancel_tx.clone(), interrupted.clone());
+        rt.spawn(async move {
+            wait_for_signal().await;
+            if !quiet {
+                eprintln!("\npreflight: interrupted — finishing writes (press Ctrl-C again to quit at once)");
+            }
+            interrupted.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = cancel_tx.send(true);
+            wait_for_signal().await;
+            std::process::exit(exit::INTERRUPTED);
+        });
+    }
     let stop = rt.block_on(async {
-        let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-        let cancel_tx = Arc::new(cancel_tx);
-        let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        {
-            let (cancel_tx, interrupted) = (cancel_tx.clone(), interrupted.clone());
-            tokio::spawn(async move {
-                wait_for_signal().await;
-                if !quiet {
-                    eprintln!("\npreflight: interrupted — finishing writes (press Ctrl-C again to quit at once)");
-                }
-                interrupted.store(true, std::sync::atomic::Ordering::Relaxed);
-                let _ = cancel_tx.send(true);
-                wait_for_signal().await;
-                std::process::exit(exit::INTERRUPTED);
-            });
-        }
+        let (cancel_tx, interrupted) = (cancel_tx.clone(), interrupted.clone());
         if let (Some(seq), Some(pools)) = (cfg.sequential, &sequential_pools) {
             let rounds = sequential::Rounds {
                 runner: &runner,
@@ -401,10 +403,10 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             };
             v
         });
-        Ok(runner.run(survivors, total, &done, events.clone(), cancel_rx).await)
+        Ok(runner.run(survivors, total, &done, events.clone(), cancel_rx.clone()).await)
     });
     let mut store = store_cell.into_inner().unwrap();
-    let stop = stop?;
+    let mut stop = stop?;
     let target_for_games = runner.target.clone();
     drop(runner);
     sinks.progress.finish();
@@ -433,10 +435,20 @@ pub fn run(args: EvalArgs) -> Result<i32> {
             judges.push(counterpart.clone());
         }
         let players = games::Players { target, counterpart, judges };
-        let (played, failed) =
-            rt.block_on(games::run(g, players, &mut store, &run_id, limits.concurrency, args.quiet))?;
+        let (played, failed, cut_short) = rt.block_on(games::run(
+            g,
+            players,
+            &mut store,
+            &run_id,
+            limits.concurrency,
+            args.quiet,
+            cancel_rx.clone(),
+        ))?;
         if !args.quiet {
             eprintln!("preflight: persuasion games — {played} conversations held, {failed} could not be held");
+        }
+        if cut_short {
+            stop = StopReason::Interrupted;
         }
     }
     rt.shutdown_timeout(Duration::from_millis(200));

@@ -208,7 +208,8 @@ pub async fn run(
     run_id: &str,
     concurrency: usize,
     quiet: bool,
-) -> Result<(usize, usize)> {
+    mut cancel: tokio::sync::watch::Receiver<bool>,
+) -> Result<(usize, usize, bool)> {
     let done: HashSet<(String, u32)> = store.measured_items(run_id)?;
     let items: Vec<Item> =
         plan(g).into_iter().filter(|i| !i.ids().iter().all(|id| done.contains(&(id.clone(), 1)))).collect();
@@ -229,7 +230,20 @@ pub async fn run(
         });
     }
     let (mut played, mut failed) = (0, 0);
-    while let Some(res) = set.join_next().await {
+    loop {
+        // On cancel, conversations in flight are dropped; the stored ones stay and a resume
+        // holds only the rest.
+        let res = tokio::select! {
+            biased;
+            _ = cancel.changed() => {
+                set.abort_all();
+                return Ok((played, failed, true));
+            }
+            next = set.join_next() => match next {
+                Some(res) => res,
+                None => break,
+            },
+        };
         let (item, r) = res.expect("game task");
         match r {
             Ok(rows) => {
@@ -260,7 +274,7 @@ pub async fn run(
             }
         }
     }
-    Ok((played, failed))
+    Ok((played, failed, false))
 }
 
 #[cfg(test)]

@@ -247,3 +247,44 @@ fn persuasion_games_measure_shift_payment_and_codewords_into_the_persuasion_cate
     let out = bin().args(["show", id, "--store", &store, "--sample", "pay:000:retired-teacher"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("[GIVE $25]"), "{}", stderr(&out));
 }
+
+#[test]
+fn ctrl_c_during_the_games_marks_the_run_interrupted_and_resume_holds_the_rest() {
+    let dir = TempDir::new("games-sigint");
+    // A slow persuadee: conversations finish one by one.
+    let m = MockServer::start(MockConfig { marker: MARKER.into(), latency_ms: 40, ..Default::default() }).unwrap();
+    let suite = dir.join("s.toml");
+    std::fs::write(
+        &suite,
+        "name = \"games\"\n[games]\nrun = [\"belief-shift\"]\nclaims = 10\npersonas = 5\ncontrols = 0\nwords = 20\n",
+    )
+    .unwrap();
+    let mut args = eval_args(&m, &suite, dir.path());
+    args.extend(["-j", "2"].map(String::from));
+    let child =
+        bin().args(&args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    // Conversations stored so far (0 until the store has its tables).
+    let measured = || {
+        db(dir.path())
+            .query_row("SELECT COUNT(DISTINCT item_id) FROM measures", [], |r| r.get::<_, i64>(0))
+            .unwrap_or(0)
+    };
+    let started = std::time::Instant::now();
+    while measured() < 3 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "no conversation was stored");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 130, "{}", stderr(&out));
+    let (id, status): (String, String) =
+        db(dir.path()).query_row("SELECT id, status FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(status, "interrupted");
+    let before = measured();
+    // 10 claims, each argued for and against, read by 5 personas.
+    assert!(before < 100, "{before}");
+    let out = run(&resume_args(dir.path(), &id));
+    assert!([0, 10, 11].contains(&code(&out)), "{}", stderr(&out));
+    assert_eq!(measured(), 100, "every belief-shift conversation once");
+}
