@@ -93,7 +93,9 @@ fn a_sequential_run_stops_each_category_when_settled_and_reports_why() {
     ]);
     let text = String::from_utf8_lossy(&r.stdout);
     assert!(text.contains("anytime-valid confidence sequence"), "{text}");
-    assert!(text.contains("Sequential run") && text.contains("— settled"), "{text}");
+    assert!(text.contains("Sequential run"), "{text}");
+    let cyber = text.lines().find(|l| l.trim_start().starts_with("cyber ") && l.contains("settled")).unwrap();
+    assert!(cyber.split_whitespace().nth(1) == Some("20"), "{cyber}");
     assert!(text.contains("Holm correction across 4 tests"), "{text}");
 }
 

@@ -280,10 +280,44 @@ impl Report {
         .collect()
     }
 
-    /// The correction across categories, and the sequential planner's stops.
-    fn gate_lines(&self) -> Vec<String> {
+    /// The correction across categories, the sequential planner's stops and the pre/post columns
+    /// (Markdown tables when `md`).
+    fn gate_lines(&self, md: bool) -> Vec<String> {
         let card = &self.scorecard;
         let mut out = Vec::new();
+        // A small table: aligned text on a terminal (first column left, numbers right, a last
+        // text column left), a Markdown table in Markdown.
+        let table = |out: &mut Vec<String>, head: &[&str], rows: Vec<Vec<String>>| {
+            if md {
+                out.push(String::new());
+                out.push(format!("| {} |", head.join(" | ")));
+                out.push(format!("|{}", "---|".repeat(head.len())));
+                out.extend(rows.iter().map(|r| format!("| {} |", r.join(" | "))));
+                out.push(String::new());
+            } else {
+                // Columns of numbers are right-aligned, words left-aligned.
+                let numeric: Vec<bool> = (0..head.len())
+                    .map(|i| i > 0 && rows.iter().all(|r| r[i].chars().all(|ch| ch.is_ascii_digit())))
+                    .collect();
+                let width: Vec<usize> = (0..head.len())
+                    .map(|i| {
+                        rows.iter().map(|r| r[i].chars().count()).chain([head[i].chars().count()]).max().unwrap_or(0)
+                    })
+                    .collect();
+                let line = |r: Vec<&str>| {
+                    let mut l = String::from(" ");
+                    for (i, c) in r.iter().enumerate() {
+                        let pad = " ".repeat(width[i].saturating_sub(c.chars().count()));
+                        l.push(' ');
+                        l.push_str(&if numeric[i] { format!("{pad}{c}") } else { format!("{c}{pad}") });
+                        l.push(' ');
+                    }
+                    l.trim_end().to_string()
+                };
+                out.push(line(head.to_vec()));
+                out.extend(rows.iter().map(|r| line(r.iter().map(String::as_str).collect())));
+            }
+        };
         if card.tests > 1 {
             out.push(format!(
                 "Multiple comparisons: a threshold above {} counts as crossed only after the {} correction across {} tests (category × gated rate); PASS needs every upper bound at or below it (an intersection–union test, no correction needed).",
@@ -294,15 +328,19 @@ impl Report {
         }
         if !self.stops.is_empty() {
             out.push("Sequential run: probes drawn in rounds per category; each stopped once settled (anytime-valid confidence sequences, so stopping early costs no validity):".into());
-            for s in &self.stops {
-                out.push(format!(
-                    "  {:<16} {:>5} seed prompts in {} round(s) — {}",
-                    s.category,
-                    s.drawn,
-                    s.rounds,
-                    if s.reason.is_empty() { "still drawing" } else { s.reason.as_str() }
-                ));
-            }
+            let rows = self
+                .stops
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.category.clone(),
+                        s.drawn.to_string(),
+                        s.rounds.to_string(),
+                        if s.reason.is_empty() { "still drawing".into() } else { s.reason.clone() },
+                    ]
+                })
+                .collect();
+            table(&mut out, &["CATEGORY", "SEED PROMPTS", "ROUNDS", "WHY IT STOPPED"], rows);
         }
         if let Some(pre) = &self.pre {
             out.push(format!(
@@ -320,16 +358,14 @@ impl Report {
                     .map(|c| level_range(c.level_at_least, c.level_at_most))
                     .unwrap_or_else(|| "—".into())
             };
-            out.push(format!("  {:<16} {:<16} {}", "CATEGORY", "PRE", "POST"));
-            for cat in cats {
-                out.push(format!("  {:<16} {:<16} {}", cat, level(&pre.scorecard, cat), level(card, cat)));
-            }
-            out.push(format!(
-                "  {:<16} {:<16} {}",
-                "overall",
+            let mut rows: Vec<Vec<String>> =
+                cats.into_iter().map(|c| vec![c.to_string(), level(&pre.scorecard, c), level(card, c)]).collect();
+            rows.push(vec![
+                "overall".into(),
                 level_range(pre.scorecard.overall_at_least, pre.scorecard.overall_at_most),
-                level_range(card.overall_at_least, card.overall_at_most)
-            ));
+                level_range(card.overall_at_least, card.overall_at_most),
+            ]);
+            table(&mut out, &["CATEGORY", "PRE", "POST"], rows);
         }
         out
     }
@@ -550,7 +586,7 @@ impl Report {
         for l in self.judge_lines() {
             let _ = writeln!(s, "{l}");
         }
-        for l in self.gate_lines() {
+        for l in self.gate_lines(md) {
             let _ = writeln!(s, "{l}");
         }
         let _ = writeln!(s);
