@@ -263,3 +263,33 @@ fn plan_sizes_each_category_from_a_prior_or_a_pilot() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("rates from pilot run"));
 }
+
+#[test]
+fn an_interrupted_sequential_run_resumes_without_repeating_a_probe() {
+    let dir = TempDir::new("seq-resume");
+    let m = MockServer::start(MockConfig { marker: REFUSE.into(), latency_ms: 30, threads: 4, ..Default::default() })
+        .unwrap();
+    let s = suite(&dir);
+    let child = bin()
+        .args(with(eval_args(&m, &s, dir.path()), &["--sequential", "-j", "4"]))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::panic::catch_unwind(|| stored(dir.path()).0).unwrap_or(0) < 40 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "run made no progress");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 130, "{}", stderr(&out));
+    let id: String = db(dir.path()).query_row("SELECT id FROM runs", [], |r| r.get(0)).unwrap();
+    let out = run(&resume_args(dir.path(), &id));
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["scorecard"]["method"], "sequential", "the resumed run is still sequential");
+    let (rows, distinct) = stored(dir.path());
+    assert_eq!(rows, distinct, "no probe twice");
+    assert!(stops(&dir).iter().all(|s| !s.2.is_empty()), "{:?}", stops(&dir));
+}
