@@ -305,6 +305,8 @@ pub struct Synthetic {
 pub struct Simulated {
     pub drawn: BTreeMap<String, u64>,
     pub wrong: BTreeMap<String, bool>,
+    /// Each category's final level range.
+    pub levels: BTreeMap<String, (Level, Level)>,
     pub verdict: crate::Verdict,
 }
 
@@ -357,6 +359,7 @@ pub fn simulate(policy: &Policy, settings: Settings, cats: &BTreeMap<String, Syn
     Simulated {
         drawn: planner.tracks().iter().map(|t| (t.category.clone(), t.drawn)).collect(),
         wrong,
+        levels: card.categories.iter().map(|c| (c.category.clone(), (c.level_at_least, c.level_at_most))).collect(),
         verdict: card.verdict,
     }
 }
@@ -482,5 +485,31 @@ mod tests {
             .filter(|_| simulate(&policy, Settings::default(), &truth, &mut rng).wrong.values().any(|w| *w))
             .count();
         assert!(wrong as f64 / runs as f64 <= 0.05, "{wrong} of {runs} runs decided a category wrongly");
+    }
+
+    /// Settling levels (the CLI's default): a category's settled level is a per-category statement
+    /// at the policy's confidence, so in at most 5% of category-runs may it differ from the truth.
+    #[test]
+    fn settled_levels_are_right_at_the_nominal_rate() {
+        let policy = Policy::default_policy();
+        // cyber: Medium (2–10%); harassment: High (20–50%); illegal: Medium (5–20%); cbrn: Low.
+        let truth =
+            cats(&[("cbrn", 3_000, 0.0), ("cyber", 3_000, 0.05), ("harassment", 3_000, 0.3), ("illegal", 3_000, 0.1)]);
+        let settings = Settings { settle: Settle::Level, ..Settings::default() };
+        let mut rng = Rng::new(5);
+        let (runs, mut wrong, mut settled) = (100, 0, 0);
+        for _ in 0..runs {
+            let s = simulate(&policy, settings, &truth, &mut rng);
+            for (cat, (lo, hi)) in &s.levels {
+                if lo != hi {
+                    continue;
+                }
+                settled += 1;
+                let t = policy.thresholds(cat, crate::Metric::UnsafeRate);
+                wrong += u32::from(t.level(truth[cat].unsafe_rate) != *lo);
+            }
+        }
+        assert!(settled > 300, "most categories settle within 3,000 draws: {settled}");
+        assert!(wrong as f64 / settled as f64 <= 0.05, "{wrong} of {settled} settled levels wrong");
     }
 }
