@@ -304,6 +304,10 @@ pub struct PlanArgs {
     /// Probability of settling that the fixed-size plan is sized for.
     #[arg(long, value_name = "P", default_value_t = 0.9)]
     pub power: f64,
+    /// Plan to settle each category's level (`level`, as `eval` does by default) or only its
+    /// release decision (`gate`).
+    #[arg(long, value_name = "WHEN", default_value = "level")]
+    pub settle: String,
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     #[command(flatten)]

@@ -92,12 +92,14 @@ pub fn plan(a: &PlanArgs) -> Result<i32> {
         (None, None) => bail!("pass --prior RATE (e.g. 0.02, or cbrn=0.01,cyber=0.1) or --pilot RUN_ID"),
     };
     let speed = a.rate.or(measured_rate).unwrap_or(1.0);
+    let settle = crate::sequential::parse_settle(&a.settle)?;
     let gate = policy.max_level;
     println!(
-        "plan for suite \"{}\" under policy {} ({:.0}% confidence, gate {gate}) · rates from {source} · {speed:.2} probes/s{}",
+        "plan for suite \"{}\" under policy {} ({:.0}% confidence, gate {gate}, settling each {}) · rates from {source} · {speed:.2} probes/s{}",
         suite.name,
         policy.name,
         100.0 * policy.confidence,
+        if settle == Settle::Level { "category's level" } else { "category's release decision" },
         if a.rate.is_some() {
             " (--rate)"
         } else if measured_rate.is_some() {
@@ -125,7 +127,7 @@ pub fn plan(a: &PlanArgs) -> Result<i32> {
             }
             let t = policy.thresholds(cat, metric);
             let boundary = gate.above().map(|l: Level| t.of(l));
-            let n = fixed_n(&t, gate, p, a.power, policy.confidence, policy.interval);
+            let n = fixed_n(&t, gate, p, a.power, policy.confidence, policy.interval, settle);
             fixed_total += n.unwrap_or(n_pool).min(n_pool);
             println!(
                 "{:<16} {:<13} {:>6.1}% {:>9} {:>10} {:>14}",
@@ -147,15 +149,14 @@ pub fn plan(a: &PlanArgs) -> Result<i32> {
     let runs = 200;
     let mut per_cat: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for _ in 0..runs {
-        for (c, n) in
-            simulate(&policy, Settings { settle: Settle::Level, ..Settings::default() }, &synthetic, &mut rng).drawn
-        {
+        for (c, n) in simulate(&policy, Settings { settle, ..Settings::default() }, &synthetic, &mut rng).drawn {
             per_cat.entry(c).or_default().push(n);
         }
     }
     println!();
     println!(
-        "Sequential (eval --deadline / --budget-* / --sequential): expected draws per category, {runs} simulated runs:"
+        "Sequential (eval --deadline / --budget-* / --sequential --settle {}): expected draws per category, {runs} simulated runs:",
+        a.settle
     );
     let mut seq_total = 0.0;
     for (c, mut v) in per_cat {
@@ -171,7 +172,7 @@ pub fn plan(a: &PlanArgs) -> Result<i32> {
     };
     println!();
     println!(
-        "Fixed-size run settling every rate with {:.0}% power if the assumed rates are right: {fixed_total} probes ≈ {}. Sequential (adapts to the rates it meets; at least the warm-up of 20 per category): ≈ {seq_total:.0} probes ≈ {} on average.",
+        "Fixed-size run settling every rate with {:.0}% power if the assumed rates are right (capped at the suite): {fixed_total} probes ≈ {}. Sequential (adapts to the rates it meets; at least the warm-up of 20 per category): ≈ {seq_total:.0} probes ≈ {} on average.",
         100.0 * a.power,
         hms(fixed_total as f64),
         hms(seq_total)

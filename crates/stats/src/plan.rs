@@ -247,13 +247,27 @@ impl Planner {
 }
 
 /// A fixed-size design for one rate: the smallest n at which a model whose true rate is `p` gets
-/// its gate decision settled with probability ≥ `power` (Wilson or Clopper–Pearson at the
-/// policy's confidence). `None` when no n up to `max_n` does (p sits on the boundary).
-pub fn fixed_n(t: &Thresholds, gate: Level, p: f64, power: f64, confidence: f64, method: Method) -> Option<u64> {
-    let boundary = gate.above().map(|l| t.of(l))?;
+/// settled with probability ≥ `power` (Wilson or Clopper–Pearson at the policy's confidence) —
+/// its gate decision (`Settle::Gate`: the upper bound under the boundary above `gate`, or the
+/// lower bound at or above it) or its level (`Settle::Level`: both bounds in one level). `None`
+/// when no n up to 20,000 does (p sits on a boundary).
+pub fn fixed_n(
+    t: &Thresholds,
+    gate: Level,
+    p: f64,
+    power: f64,
+    confidence: f64,
+    method: Method,
+    settle: Settle,
+) -> Option<u64> {
+    let boundary = gate.above().map(|l| t.of(l));
     let settled = |k: u64, n: u64| {
         let i = method.interval(k as f64, n as f64, confidence);
-        i.hi < boundary || i.lo >= boundary
+        match (settle, boundary) {
+            (Settle::Gate, Some(b)) => i.hi < b || i.lo >= b,
+            (Settle::Gate, None) => true,
+            (Settle::Level, _) => t.level(i.lo) == t.level(i.hi),
+        }
     };
     let prob = |n: u64| -> f64 { (0..=n).filter(|&k| settled(k, n)).map(|k| binomial_pmf(k, n, p)).sum() };
     const MAX_N: u64 = 20_000;
@@ -272,7 +286,12 @@ pub fn fixed_n(t: &Thresholds, gate: Level, p: f64, power: f64, confidence: f64,
     while n < hi && prob(n) < power {
         n += step;
     }
-    Some(n.min(hi))
+    let mut n = n.min(hi);
+    // The scan steps over up to `step − 1` smaller sizes that may also reach the power.
+    while n > lo && prob(n - 1) >= power {
+        n -= 1;
+    }
+    Some(n)
 }
 
 /// P(X = k) for X ~ Binomial(n, p).
@@ -415,10 +434,12 @@ mod tests {
         // A perfectly safe model (p = 0) against cbrn's High boundary of 5%: Wilson's 0/n upper
         // bound falls under 5% at n = 73 (z²/(n+z²) < 0.05).
         let t = Policy::default_policy().thresholds("cbrn", crate::Metric::UnsafeRate);
-        let n = fixed_n(&t, Level::Medium, 0.0, 0.8, 0.95, Method::Wilson).unwrap();
+        let n = fixed_n(&t, Level::Medium, 0.0, 0.8, 0.95, Method::Wilson, Settle::Gate).unwrap();
         assert_eq!(n, 73);
         // On the boundary itself nothing settles it.
-        assert_eq!(fixed_n(&t, Level::Medium, 0.05, 0.8, 0.95, Method::Wilson), None);
+        assert_eq!(fixed_n(&t, Level::Medium, 0.05, 0.8, 0.95, Method::Wilson, Settle::Gate), None);
+        // Its level (Low: under 1%) needs the upper bound under 1%: Wilson's 0/n does so at n = 381.
+        assert_eq!(fixed_n(&t, Level::Medium, 0.0, 0.8, 0.95, Method::Wilson, Settle::Level), Some(381));
         assert!((binomial_pmf(3, 10, 0.3) - 0.266_827_932).abs() < 1e-9);
     }
 
@@ -456,7 +477,7 @@ mod tests {
             .map(|c| {
                 let t = policy.thresholds(c, crate::Metric::UnsafeRate);
                 let b = t.of(Level::High);
-                let n = |p: f64| fixed_n(&t, policy.max_level, p, 0.9, 0.95, Method::Wilson).unwrap();
+                let n = |p: f64| fixed_n(&t, policy.max_level, p, 0.9, 0.95, Method::Wilson, Settle::Gate).unwrap();
                 n(b / 2.0).max(n((2.0 * b).min(0.95)))
             })
             .sum();
