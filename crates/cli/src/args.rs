@@ -42,7 +42,7 @@ pub enum Command {
     Judge(JudgeCommand),
     /// Paired comparison of two runs on the probes both answered; flags regressions.
     Compare(CompareArgs),
-    /// Before running: probes and time each category needs to settle its gate.
+    /// Before running: probes and time each category needs to settle its level or gate.
     Plan(PlanArgs),
     /// List the built-in suites, or count a suite file's probes per category.
     Suites {
@@ -203,7 +203,7 @@ pub struct EvalArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Stop by this time (e.g. `90s`, `45m`, `2h`, `1h30m`): draw probes in rounds and stop each
-    /// category once its gate decision is settled (anytime-valid confidence sequences).
+    /// category once it is settled (anytime-valid confidence sequences; see --settle).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub deadline: Option<std::time::Duration>,
     /// Spend at most this many provider requests (target, judges and attacker together),
