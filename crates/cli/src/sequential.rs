@@ -174,6 +174,11 @@ impl Rounds<'_> {
         let watcher = self.watch(started, cancel_tx.clone(), planned_stop.clone(), interrupted.clone());
         let (mut units_run, mut result) = (0u64, StopReason::Finished);
         loop {
+            // The deadline or budget may have run out between rounds.
+            if let Some(why) = *planned_stop.lock().unwrap() {
+                planner.stop_open(why);
+                break;
+            }
             let budget = self.units_left(units_run);
             let round = planner.next_round(budget);
             if round.is_empty() {

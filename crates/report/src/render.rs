@@ -328,19 +328,23 @@ impl Report {
         }
         if !self.stops.is_empty() {
             out.push("Sequential run: probes drawn in rounds per category; each stopped once settled (anytime-valid confidence sequences, so stopping early costs no validity):".into());
+            // Probes counted are the ones answered and stored: a round cut short by the deadline
+            // drew more than it answered.
+            let answered =
+                |cat: &str| card.categories.iter().find(|c| c.category == cat).map(|c| c.counts.total()).unwrap_or(0);
             let rows = self
                 .stops
                 .iter()
                 .map(|s| {
                     vec![
                         s.category.clone(),
-                        s.drawn.to_string(),
+                        answered(&s.category).to_string(),
                         s.rounds.to_string(),
                         if s.reason.is_empty() { "still drawing".into() } else { s.reason.clone() },
                     ]
                 })
                 .collect();
-            table(&mut out, &["CATEGORY", "SEED PROMPTS", "ROUNDS", "WHY IT STOPPED"], rows);
+            table(&mut out, &["CATEGORY", "PROBES", "ROUNDS", "WHY IT STOPPED"], rows);
         }
         if let Some(pre) = &self.pre {
             out.push(format!(
