@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{Interval, calibration::Estimate, interval::binomial_sf, plan::Rng};
+use crate::{Interval, interval::binomial_sf, plan::Rng};
 
 /// McNemar's exact test on the discordant pairs: `worse` = probes safe for the baseline and
 /// unsafe for the candidate, `better` = the reverse. Two-sided p-value
@@ -59,13 +59,6 @@ pub fn paired_bootstrap(diffs: &[(String, f64)], confidence: f64, resamples: usi
     let a = (1.0 - confidence) / 2.0;
     let at = |q: f64| stats[((q * (resamples - 1) as f64).round() as usize).min(resamples - 1)];
     PairedDiff { n: n as u64, clusters: groups.len() as u64, mean, interval: Interval { lo: at(a), hi: at(1.0 - a) } }
-}
-
-/// [`Estimate`] view of a paired difference.
-impl From<PairedDiff> for Estimate {
-    fn from(d: PairedDiff) -> Estimate {
-        Estimate { point: d.mean, interval: d.interval }
-    }
 }
 
 #[cfg(test)]

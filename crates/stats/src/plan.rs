@@ -107,9 +107,6 @@ impl Stop {
             Stop::Deadline => "deadline",
         }
     }
-    pub fn parse(s: &str) -> Option<Stop> {
-        [Stop::Settled, Stop::Exhausted, Stop::Budget, Stop::Deadline].into_iter().find(|x| x.as_str() == s)
-    }
 }
 
 /// One category's draw.
@@ -326,7 +323,6 @@ pub struct Simulated {
     pub wrong: BTreeMap<String, bool>,
     /// Each category's final level range.
     pub levels: BTreeMap<String, (Level, Level)>,
-    pub verdict: crate::Verdict,
 }
 
 /// Runs the planner against synthetic categories — the synthetic provider of the simulation
@@ -379,7 +375,6 @@ pub fn simulate(policy: &Policy, settings: Settings, cats: &BTreeMap<String, Syn
         drawn: planner.tracks().iter().map(|t| (t.category.clone(), t.drawn)).collect(),
         wrong,
         levels: card.categories.iter().map(|c| (c.category.clone(), (c.level_at_least, c.level_at_most))).collect(),
-        verdict: card.verdict,
     }
 }
 

@@ -328,11 +328,6 @@ pub struct CategoryResult {
 }
 
 impl CategoryResult {
-    /// The gate is settled for this category: clearly at or below `gate`, or clearly (after the
-    /// correction) above it.
-    pub fn gate_settled(&self, gate: Level) -> bool {
-        self.crossed || self.level_at_most <= gate
-    }
     /// The category's level is settled: its lower and upper bounds give the same level. The level
     /// is the highest over its rates, so one rate clearly at Critical settles it whatever the
     /// others still straddle.
