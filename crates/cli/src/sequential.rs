@@ -201,12 +201,11 @@ impl Rounds<'_> {
                 .runner
                 .run(probes.into_iter(), self.total, self.done, self.events.clone(), cancel_tx.subscribe())
                 .await;
-            let tally = self.tally.lock().unwrap().clone();
-            let card = planner.update(&Inputs {
-                counts: tally.counts().clone(),
-                designs: tally.designs(),
-                ..Default::default()
-            });
+            let (counts, designs) = {
+                let tally = self.tally.lock().unwrap();
+                (tally.counts().clone(), tally.designs())
+            };
+            let card = planner.update(&Inputs { counts, designs, ..Default::default() });
             let why = *planned_stop.lock().unwrap();
             if let Some(why) = why {
                 planner.stop_open(why);
