@@ -9,6 +9,9 @@ from llama_cpp import Llama
 path, threads = sys.argv[1], int(sys.argv[2])
 m = Llama(model_path=path, n_threads=threads, n_threads_batch=threads, n_ctx=2048, n_batch=512, verbose=False)
 def chat(prompt, n):
+    # llama-cpp-python reuses the prompt prefix it evaluated last; start afresh so that every
+    # timed call computes its whole prompt, as preflight's bench does with fresh engines.
+    m.reset()
     return m.create_chat_completion(messages=[{"role": "user", "content": prompt}], max_tokens=n, temperature=0.0)
 chat("Hi", 4)
 long_prompt = "Summarise the following text in one word. " + "The quick brown fox jumps over the lazy dog. " * 40

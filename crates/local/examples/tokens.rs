@@ -39,47 +39,39 @@ fn main() {
     // A pool: ENGINES separate engines (THREADS each, PARALLEL sequences each), prompts dealt round-robin.
     let engines: usize = args.get(5).map(|a| a.parse().unwrap()).unwrap_or(1);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let single = LocalModel::load(&path, LocalOptions { threads, parallel: 1, ..LocalOptions::default() }).unwrap();
+    // Every timed run gets fresh engines, warmed up with one short prompt: an engine reuses the
+    // prompt prefixes it has seen, and a run must not find the previous run's prompts cached.
+    // (All runs reuse the same 24-token system prompt from the warm-up.)
+    let fresh = |parallel: usize, count: usize| -> Vec<Arc<LocalModel>> {
+        (0..count)
+            .map(|_| {
+                let opts = LocalOptions { threads, parallel, ctx_per_seq, ..LocalOptions::default() };
+                let m = Arc::new(LocalModel::load(&path, opts).unwrap());
+                rt.block_on(m.generate(&req("Hi", 4), 1)).unwrap();
+                m
+            })
+            .collect()
+    };
+
     let long_prompt = "Summarise the following text in one word. ".to_string()
         + &"The quick brown fox jumps over the lazy dog. ".repeat(40);
-    rt.block_on(single.generate(&req("Hi", 4), 1)).unwrap(); // warm-up
-
+    let single = fresh(1, 1).remove(0);
+    let before = single.stats();
     let t = Instant::now();
-    let r = rt.block_on(single.generate(&req(&long_prompt, 1), 1)).unwrap();
-    let prompt_tps = r.usage.prompt_tokens as f64 / t.elapsed().as_secs_f64();
-
-    let (mut gen_tokens, mut gen_secs) = (0u32, 0f64);
-    for s in STORIES.iter().take(2) {
-        let t = Instant::now();
-        let r1 = rt.block_on(single.generate(&req(s, 1), 1)).unwrap();
-        let first = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let r = rt.block_on(single.generate(&req(s, 128), 1)).unwrap();
-        gen_secs += t.elapsed().as_secs_f64() - first;
-        gen_tokens += r.usage.completion_tokens - r1.usage.completion_tokens;
-    }
-    let single_tps = gen_tokens as f64 / gen_secs;
+    rt.block_on(single.generate(&req(&long_prompt, 1), 1)).unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    let stats = single.stats();
+    let computed =
+        (stats.prompt_tokens - before.prompt_tokens) - (stats.reused_prompt_tokens - before.reused_prompt_tokens);
+    let prompt_tps = computed as f64 / secs;
     drop(single);
 
-    let pool: Vec<Arc<LocalModel>> = (0..engines)
-        .map(|_| {
-            Arc::new(
-                LocalModel::load(&path, LocalOptions { threads, parallel, ctx_per_seq, ..LocalOptions::default() })
-                    .unwrap(),
-            )
-        })
-        .collect();
-    for m in &pool {
-        rt.block_on(m.generate(&req("Hi", 4), 1)).unwrap();
-    }
-    // Like the single-stream figure, generation excludes prompt processing: time the same 8 prompts
-    // with 1 new token, then with 128, and take the difference.
-    let batch_run = |max: u32| {
+    let timed = |models: &[Arc<LocalModel>], prompts: &[&str], max: u32| -> (u32, f64) {
         let t = Instant::now();
         let n: u32 = rt.block_on(async {
             let mut hs = Vec::new();
-            for (i, s) in STORIES.iter().cycle().take(parallel * engines).enumerate() {
-                let m = pool[i % engines].clone();
+            for (i, s) in prompts.iter().enumerate() {
+                let m = models[i % models.len()].clone();
                 let r = req(s, max);
                 hs.push(tokio::spawn(async move { m.generate(&r, 1).await.unwrap().usage.completion_tokens }));
             }
@@ -91,8 +83,20 @@ fn main() {
         });
         (n, t.elapsed().as_secs_f64())
     };
-    let (first_tokens, first_secs) = batch_run(1);
-    let (total, secs) = batch_run(128);
+    // Generation excludes prompt processing: the same prompts are timed with 1 new token and
+    // with 128, each on fresh engines, and the difference is taken.
+    let (mut gen_tokens, mut gen_secs) = (0u32, 0f64);
+    for s in STORIES.iter().take(2) {
+        let (n1, t1) = timed(&fresh(1, 1), &[s], 1);
+        let (n, t) = timed(&fresh(1, 1), &[s], 128);
+        gen_secs += t - t1;
+        gen_tokens += n - n1;
+    }
+    let single_tps = gen_tokens as f64 / gen_secs;
+
+    let prompts: Vec<&str> = STORIES.iter().cycle().take(parallel * engines).copied().collect();
+    let (first_tokens, first_secs) = timed(&fresh(parallel, engines), &prompts, 1);
+    let (total, secs) = timed(&fresh(parallel, engines), &prompts, 128);
     let agg_tps = (total - first_tokens) as f64 / (secs - first_secs);
     let wall_tps = total as f64 / secs;
     println!(

