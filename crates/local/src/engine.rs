@@ -330,6 +330,12 @@ fn engine(
             if vocab.should_add_bos() && tokens.first() != Some(&vocab.bos()) {
                 tokens.insert(0, vocab.bos());
             }
+            if tokens.is_empty() {
+                let _ = job
+                    .reply
+                    .send(Err(fail(ErrorKind::Permanent, "the chat template rendered an empty prompt".into())));
+                continue;
+            }
             let room = per_seq.saturating_sub(tokens.len() as u32);
             if room < 2 {
                 let msg = format!("prompt of {} tokens does not fit the {per_seq}-token context", tokens.len());
