@@ -6,6 +6,8 @@
 //! Prints one JSON line: prompt tokens/s (a long prompt, 1 new token), single-stream generation
 //! tokens/s, and aggregate generation tokens/s with PARALLEL concurrent prompts (without prompt
 //! processing, as for the single stream) and aggregate tokens/s over the whole wall time.
+//! `PREFLIGHT_REFERENCE_KERNELS=1` measures llama.cpp's reference Q4_1 kernel instead of the
+//! repacked one preflight adds (`crates/local/cmake/q4_1_repack.inc`).
 
 use std::{sync::Arc, time::Instant};
 
@@ -38,6 +40,8 @@ fn main() {
     let ctx_per_seq: u32 = args.get(4).map(|a| a.parse().unwrap()).unwrap_or(LocalOptions::default().ctx_per_seq);
     // A pool: ENGINES separate engines (THREADS each, PARALLEL sequences each), prompts dealt round-robin.
     let engines: usize = args.get(5).map(|a| a.parse().unwrap()).unwrap_or(1);
+    let reference_kernels = std::env::var("PREFLIGHT_REFERENCE_KERNELS").is_ok_and(|v| v == "1");
+    let engine_name = if reference_kernels { "preflight-reference-kernels" } else { "preflight" };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     // Every timed run gets fresh engines, warmed up with one short prompt: an engine reuses the
     // prompt prefixes it has seen, and a run must not find the previous run's prompts cached.
@@ -100,6 +104,6 @@ fn main() {
     let agg_tps = (total - first_tokens) as f64 / (secs - first_secs);
     let wall_tps = total as f64 / secs;
     println!(
-        "{{\"engine\": \"preflight\", \"threads\": {threads}, \"parallel\": {parallel}, \"engines\": {engines}, \"prompt_tps\": {prompt_tps:.1}, \"gen_tps\": {single_tps:.1}, \"agg_gen_tps\": {agg_tps:.1}, \"agg_wall_tps\": {wall_tps:.1}, \"agg_tokens\": {total}}}"
+        "{{\"engine\": \"{engine_name}\", \"threads\": {threads}, \"parallel\": {parallel}, \"engines\": {engines}, \"prompt_tps\": {prompt_tps:.1}, \"gen_tps\": {single_tps:.1}, \"agg_gen_tps\": {agg_tps:.1}, \"agg_wall_tps\": {wall_tps:.1}, \"agg_tokens\": {total}}}"
     );
 }

