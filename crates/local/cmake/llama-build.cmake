@@ -36,6 +36,10 @@ if(PROJECT_NAME STREQUAL "ggml")
 endif()
 
 function(_preflight_use_patched_repack)
+    if(NOT TARGET ggml-cpu)
+        # GGML_CPU_ALL_VARIANTS / GGML_BACKEND_DL name the CPU backends ggml-cpu-<variant>.
+        message(FATAL_ERROR "preflight: no ggml-cpu target (one CPU backend per variant?); update crates/local/cmake/llama-build.cmake")
+    endif()
     get_target_property(_srcs ggml-cpu SOURCES)
     list(FIND _srcs "ggml-cpu/repack.cpp" _at)
     if(_at EQUAL -1)
