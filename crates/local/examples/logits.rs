@@ -1,4 +1,4 @@
-//! Next-token logits of a fixed prompt, for checking kernels against each other (used by
+//! Next-token logits after a fixed question, for checking kernels against each other (used by
 //! `bench/kernels.sh`; `PREFLIGHT_REFERENCE_KERNELS=1` selects llama.cpp's reference Q4_1 kernel).
 //!
 //! ```text
@@ -9,11 +9,11 @@
 
 use preflight_local::kernels::next_token_logits;
 
-const PROMPT: &str = "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nWrite a haiku about the sea, then explain what a GPU is.<|im_end|>\n<|im_start|>assistant\n";
+const QUESTION: &str = "Write a haiku about the sea, then explain what a GPU is.";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let logits = next_token_logits(std::path::Path::new(&args[1]), PROMPT).unwrap_or_else(|e| panic!("{e}"));
+    let logits = next_token_logits(std::path::Path::new(&args[1]), QUESTION).unwrap_or_else(|e| panic!("{e}"));
     for (name, values) in [("batch", &logits.batch), ("single", &logits.single)] {
         let bytes: Vec<u8> = values.iter().flat_map(|x| x.to_le_bytes()).collect();
         std::fs::write(format!("{}.{name}.f32", args[2]), bytes).unwrap();

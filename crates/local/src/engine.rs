@@ -125,6 +125,20 @@ struct Ready {
     eos: String,
 }
 
+/// The model's own chat template (GGUF `tokenizer.chat_template`) compiled, with its source and
+/// the BOS and EOS pieces it renders with.
+pub(crate) fn chat_template(model: &LlamaModel) -> Result<(ChatTemplate, String, String, String), String> {
+    let vocab = model.vocab();
+    let piece = |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
+    let (bos, eos) = (piece(vocab.bos()), piece(vocab.eos()));
+    let src = model
+        .meta_val_str("tokenizer.chat_template")
+        .map_err(|_| "it has no chat template (tokenizer.chat_template); preflight needs a chat model".to_string())?;
+    let template =
+        ChatTemplate::new(&src, &bos, &eos).map_err(|e| format!("its chat template does not compile: {e}"))?;
+    Ok((template, src, bos, eos))
+}
+
 pub(crate) fn backend() -> &'static LlamaBackend {
     static BACKEND: OnceLock<LlamaBackend> = OnceLock::new();
     BACKEND.get_or_init(|| {
@@ -247,19 +261,10 @@ fn engine(
         }
     };
     let vocab = model.vocab();
-    let piece = |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
-    let (bos, eos) = (piece(vocab.bos()), piece(vocab.eos()));
-    let (template, template_src) = match model.meta_val_str("tokenizer.chat_template") {
-        Ok(src) => match ChatTemplate::new(&src, &bos, &eos) {
-            Ok(t) => (t, src),
-            Err(e) => {
-                let _ = ready.send(Err(format!("its chat template does not compile: {e}")));
-                return;
-            }
-        },
-        Err(_) => {
-            let _ = ready
-                .send(Err("it has no chat template (tokenizer.chat_template); preflight needs a chat model".into()));
+    let (template, template_src, bos, eos) = match chat_template(&model) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = ready.send(Err(e));
             return;
         }
     };

@@ -7,7 +7,7 @@ use std::{path::PathBuf, process::Command};
 
 use preflight_local::{kernels::next_token_logits, models};
 
-const PROMPT: &str = "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nWrite a haiku about the sea, then explain what a GPU is.<|im_end|>\n<|im_start|>assistant\n";
+const QUESTION: &str = "Write a haiku about the sea, then explain what a GPU is.";
 const CHILD_OUT: &str = "PREFLIGHT_KERNELS_TEST_OUT";
 
 fn model_path() -> PathBuf {
@@ -34,7 +34,7 @@ fn top(v: &[f32], k: usize) -> Vec<usize> {
 #[ignore = "run by repacked_q4_1_kernel_agrees_with_the_reference_kernel in a child process"]
 fn reference_logits_child() {
     let out = std::env::var(CHILD_OUT).expect("only run as a child of the kernel test");
-    let l = next_token_logits(&model_path(), PROMPT).unwrap();
+    let l = next_token_logits(&model_path(), QUESTION).unwrap();
     std::fs::write(&out, [to_bytes(&l.batch), to_bytes(&l.single)].concat()).unwrap();
 }
 
@@ -62,7 +62,7 @@ fn repacked_q4_1_kernel_agrees_with_the_reference_kernel() {
     let reference = from_bytes(&bytes);
     let (ref_batch, ref_single) = reference.split_at(reference.len() / 2);
 
-    let repacked = next_token_logits(&model_path(), PROMPT).unwrap();
+    let repacked = next_token_logits(&model_path(), QUESTION).unwrap();
     // Whether a token's row is computed with others (GEMM) or alone (GEMV) changes nothing:
     // the engine's answers must not depend on what else shares a batch.
     assert!(repacked.batch == repacked.single, "repacked kernel: batch and single-row logits differ");
