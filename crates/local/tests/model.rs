@@ -12,7 +12,9 @@ fn model_path() -> PathBuf {
 }
 
 fn load(parallel: usize) -> Arc<LocalModel> {
-    Arc::new(LocalModel::load(&model_path(), LocalOptions { parallel, ..LocalOptions::default() }).unwrap())
+    // One llama.cpp thread per engine: the tests run two at a time on two cores, and engines
+    // spinning two threads each on busy cores crawl.
+    Arc::new(LocalModel::load(&model_path(), LocalOptions { parallel, threads: 1, ..LocalOptions::default() }).unwrap())
 }
 
 fn rt() -> tokio::runtime::Runtime {
