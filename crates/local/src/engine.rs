@@ -330,11 +330,7 @@ fn engine(
                     continue;
                 }
             };
-            // The template writes the special tokens as text; parse them, add none of our own.
-            let mut tokens = vocab.tokenize(prompt.as_bytes(), false, true);
-            if vocab.should_add_bos() && tokens.first() != Some(&vocab.bos()) {
-                tokens.insert(0, vocab.bos());
-            }
+            let tokens = prompt_tokens(&vocab, &prompt);
             if tokens.is_empty() {
                 let _ = job
                     .reply
@@ -466,6 +462,16 @@ fn advance(slot: &mut Option<Slot>, token: LlamaToken, vocab: &LlamaVocab<'_>) {
     if let Some(finish_reason) = finish {
         finish_slot(slot.take().expect("slot is active"), finish_reason);
     }
+}
+
+/// A rendered prompt's tokens. The template writes the special tokens as text: they are parsed,
+/// and only a BOS the model wants and the template left out is added.
+pub(crate) fn prompt_tokens(vocab: &LlamaVocab<'_>, prompt: &str) -> Vec<LlamaToken> {
+    let mut tokens = vocab.tokenize(prompt.as_bytes(), false, true);
+    if vocab.should_add_bos() && tokens.first() != Some(&vocab.bos()) {
+        tokens.insert(0, vocab.bos());
+    }
+    tokens
 }
 
 /// How many leading tokens `a` and `b` share.

@@ -13,7 +13,7 @@ use llama_cpp_2::{
 
 use preflight_core::Message;
 
-use crate::engine::{LocalError, backend, chat_template};
+use crate::engine::{LocalError, backend, chat_template, prompt_tokens};
 
 /// The logits after the last token of a prompt, computed twice: with the whole prompt in one
 /// decode call (multi-row kernels) and with its last token decoded alone (single-row kernels).
@@ -23,14 +23,14 @@ pub struct NextTokenLogits {
 }
 
 /// The logits of the answer's first token to `question`, asked as a user message through the
-/// model's own chat template (as the engine asks it).
+/// model's own chat template and tokenized as the engine does.
 pub fn next_token_logits(path: &Path, question: &str) -> Result<NextTokenLogits, LocalError> {
     let err = |message: String| LocalError::Load { path: path.to_path_buf(), message };
     let model = LlamaModel::load_from_file(backend(), path, &LlamaModelParams::default())
         .map_err(|e| err(format!("llama.cpp cannot load it: {e}")))?;
     let (template, ..) = chat_template(&model).map_err(err)?;
     let prompt = template.render(&[Message::user(question)]).map_err(|e| err(format!("chat template failed: {e}")))?;
-    let tokens = model.vocab().tokenize(prompt.as_bytes(), false, true);
+    let tokens = prompt_tokens(&model.vocab(), &prompt);
     let n = tokens.len();
     if n < 2 {
         return Err(err(format!("the prompt has {n} tokens; at least 2 are needed")));
