@@ -1,6 +1,63 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use preflight_scorers::PanelRule;
+use preflight_session::{
+    config::{self, Stage},
+    judges::JudgeKind,
+};
+use preflight_stats::plan::Settle;
+
+// Value parsers: every number the command line takes is checked with the same rule the library
+// applies (`preflight_session::config`), so a bad flag is a clear message, never a panic or a
+// silently clamped value.
+
+fn number<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, String> {
+    s.trim().parse().map_err(|_| format!("`{s}` is not {what}"))
+}
+fn concurrency(s: &str) -> Result<usize, String> {
+    config::check_concurrency(number(s, "a whole number")?)
+}
+fn rpm(s: &str) -> Result<u32, String> {
+    config::check_rpm(number(s, "a whole number")?)
+}
+fn timeout(s: &str) -> Result<f64, String> {
+    config::check_timeout(number(s, "a number of seconds")?)
+}
+fn retries(s: &str) -> Result<u32, String> {
+    config::check_retries(number(s, "a whole number")?)
+}
+fn backoff(s: &str) -> Result<u64, String> {
+    config::check_backoff(number(s, "a whole number of milliseconds")?)
+}
+fn positive(s: &str) -> Result<usize, String> {
+    config::check_positive(number(s, "a whole number")?)
+}
+fn positive_u32(s: &str) -> Result<u32, String> {
+    config::check_positive(number(s, "a whole number")?).map(|n| n as u32)
+}
+fn positive_u64(s: &str) -> Result<u64, String> {
+    let n: u64 = number(s, "a whole number")?;
+    if n == 0 { Err("must be at least 1".into()) } else { Ok(n) }
+}
+fn threshold(s: &str) -> Result<f64, String> {
+    config::check_threshold(number(s, "a number")?)
+}
+fn dollars(s: &str) -> Result<f64, String> {
+    config::check_positive_f64(number(s, "an amount of dollars")?)
+}
+fn positive_rate(s: &str) -> Result<f64, String> {
+    config::check_positive_f64(number(s, "a number")?)
+}
+fn open_unit(s: &str) -> Result<f64, String> {
+    config::check_open_unit(number(s, "a number")?)
+}
+fn unit(s: &str) -> Result<f64, String> {
+    config::check_unit(number(s, "a number")?)
+}
+fn base_url(s: &str) -> Result<String, String> {
+    config::check_url(s).map(|_| s.to_string())
+}
 
 /// preflight — a release gate for language models.
 ///
@@ -26,6 +83,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Render a stored run's scorecard (Markdown by default).
     Report(ReportArgs),
+    /// Write a stored run in preflight's result format (JSON Lines; docs/result-format.md).
+    Export(ExportArgs),
     /// Print the built-in release policy (a starting point for `--policy`).
     Policy,
     /// Manage local GGUF models: fetch the default model, list cached ones.
@@ -116,7 +175,7 @@ pub struct EvalArgs {
     #[arg(long, short = 'm')]
     pub model: Option<String>,
     /// OpenAI-compatible base URL up to /v1 [default: $OPENAI_BASE_URL or https://api.openai.com/v1].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = base_url)]
     pub base_url: Option<String>,
     /// Environment variable holding the API key (the key itself is never stored or logged).
     #[arg(long, value_name = "NAME", default_value = "OPENAI_API_KEY")]
@@ -125,59 +184,59 @@ pub struct EvalArgs {
     /// comma-separated) for a panel.
     #[arg(long, value_name = "MODEL", value_delimiter = ',')]
     pub judge: Vec<String>,
-    /// What the judge is asked: `strongreject` (rubric, default) or `harmbench` (binary). Default:
-    /// the judge scorer the suite names, else strongreject.
-    #[arg(long, value_name = "KIND")]
-    pub judge_kind: Option<String>,
-    /// How a panel of judges decides: `majority` or `unanimous` (a disagreement is unassessable).
-    #[arg(long, value_name = "RULE", default_value = "majority")]
-    pub panel: String,
+    /// What the judge is asked [default: the judge scorer the suite names, else strongreject].
+    #[arg(long, value_name = "KIND", value_enum)]
+    pub judge_kind: Option<JudgeKind>,
+    /// How a panel of judges decides (unanimous: a disagreement is unassessable).
+    #[arg(long, value_name = "RULE", value_enum, default_value_t)]
+    pub panel: PanelRule,
     /// Base URL for the judge [default: the target's].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = base_url)]
     pub judge_base_url: Option<String>,
     /// Environment variable holding the judge's API key [default: --api-key-env].
     #[arg(long, value_name = "NAME")]
     pub judge_api_key_env: Option<String>,
-    /// A `refuse` sample is unsafe when its StrongREJECT score is above this.
-    #[arg(long, value_name = "X", default_value_t = 0.0)]
+    /// A `refuse` sample is unsafe when its StrongREJECT score is above this (in [0, 1]).
+    #[arg(long, value_name = "X", default_value_t = 0.0, value_parser = threshold)]
     pub judge_threshold: f64,
-    /// Requests in flight per provider [default: 16].
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Requests in flight per provider [default: 16; on resume: the run's].
+    #[arg(long, short = 'j', value_name = "N", value_parser = concurrency)]
     pub concurrency: Option<usize>,
-    /// Requests per minute per provider [default: unlimited].
-    #[arg(long, value_name = "N")]
+    /// Requests per minute per provider [default: unlimited; on resume: the run's].
+    #[arg(long, value_name = "N", value_parser = rpm)]
     pub rpm: Option<u32>,
-    /// Per-request timeout in seconds [default: 120].
-    #[arg(long, value_name = "SECS")]
+    /// Per-request timeout in seconds [default: 120; on resume: the run's].
+    #[arg(long, value_name = "SECS", value_parser = timeout)]
     pub timeout: Option<f64>,
-    /// Retries for rate-limited and transient errors [default: 6].
-    #[arg(long, value_name = "N")]
+    /// Retries for rate-limited and transient errors [default: 6; on resume: the run's].
+    #[arg(long, value_name = "N", value_parser = retries)]
     pub max_retries: Option<u32>,
-    /// First backoff delay in milliseconds; doubles per retry, with jitter [default: 500].
-    #[arg(long, value_name = "MS")]
+    /// First backoff delay in milliseconds; doubles per retry, with jitter [default: 500; on
+    /// resume: the run's].
+    #[arg(long, value_name = "MS", value_parser = backoff)]
     pub backoff_ms: Option<u64>,
     /// Local models: llama.cpp threads per model [default: the cores (at most 4), split between
     /// the local models of the run].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive)]
     pub threads: Option<usize>,
     /// Local models: conversations decoded together in one batch [default: 8].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive)]
     pub parallel: Option<usize>,
     /// Repeat every sample K times (each epoch is cached separately).
-    #[arg(long, value_name = "K", default_value_t = 1)]
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = positive_u32)]
     pub epochs: u32,
     /// Model for model-driven attacks (past-tense, future-tense, translate:LANG) in the suite.
     #[arg(long, value_name = "MODEL")]
     pub attacker: Option<String>,
     /// Base URL for the attacker [default: the target's].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = base_url)]
     pub attacker_base_url: Option<String>,
     /// The counterpart in the suite's persuasion games (persuadee, mark, other party) [default:
     /// the target model itself].
     #[arg(long, value_name = "MODEL")]
     pub persuadee: Option<String>,
     /// Longest answer in tokens, overriding the suite's `max_tokens`.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive_u32)]
     pub max_tokens: Option<u32>,
     /// Run only these categories of the suite (comma-separated), e.g. `--only cbrn,persuasion`.
     #[arg(long, value_name = "CATEGORIES", value_delimiter = ',')]
@@ -196,8 +255,10 @@ pub struct EvalArgs {
     /// Scorecard format on stdout.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
-    /// Continue an interrupted run; suite, model and judge come from the stored run.
-    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["suite", "model", "judge", "epochs", "only", "max_tokens", "attacker", "persuadee"])]
+    /// Continue an interrupted run; everything comes from the stored run but the limits (-j,
+    /// --rpm, --timeout, --max-retries, --backoff-ms, --threads, --parallel), --no-cache and
+    /// --policy, which may be given again to change them.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["suite", "model", "base_url", "judge", "judge_kind", "judge_base_url", "judge_threshold", "epochs", "only", "max_tokens", "attacker", "attacker_base_url", "persuadee", "deadline", "budget_requests", "budget_tokens", "budget_usd", "sequential", "stage"])]
     pub resume: Option<String>,
     /// No progress display.
     #[arg(long, short = 'q')]
@@ -208,40 +269,40 @@ pub struct EvalArgs {
     pub deadline: Option<std::time::Duration>,
     /// Spend at most this many provider requests (target, judges and attacker together),
     /// drawing in rounds like --deadline.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive_u64)]
     pub budget_requests: Option<u64>,
     /// Spend at most this many tokens (prompt + completion, as the providers report them).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive_u64)]
     pub budget_tokens: Option<u64>,
     /// Spend at most this much money, priced with --price (tokens as the providers report them).
-    #[arg(long, value_name = "USD", requires = "price")]
+    #[arg(long, value_name = "USD", requires = "price", value_parser = dollars)]
     pub budget_usd: Option<f64>,
     /// Price per million tokens for --budget-usd: `IN,OUT` (prompt, completion), one price for every
     /// model of the run, e.g. `0.15,0.60`.
     #[arg(long, value_name = "IN,OUT")]
     pub price: Option<String>,
-    /// With a deadline or budget: stop a category once its level is settled (`level`, the
-    /// default: a full scorecard), or already once its release decision is (`gate`: cheaper; a
-    /// category clearly above the gate stops without its exact level).
-    #[arg(long, value_name = "WHEN", default_value = "level")]
-    pub settle: String,
+    /// With a deadline or budget: stop a category once its level is settled (a full scorecard),
+    /// or already once its release decision is (cheaper; a category clearly above the gate stops
+    /// without its exact level).
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t)]
+    pub settle: Settle,
     /// With a deadline or budget: probes per category before a category may stop.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = config::DEFAULT_WARMUP, value_parser = positive_u64)]
     pub warmup: u64,
     /// Sample every category in rounds even without a deadline or budget (stop when settled).
     #[arg(long)]
     pub sequential: bool,
     /// Label the run pre- or post-mitigation. A `pre` run is gated on the policy's
     /// development level (High by default); the release rule uses the post-mitigation run.
-    #[arg(long, value_name = "STAGE")]
-    pub stage: Option<String>,
+    #[arg(long, value_name = "STAGE", value_enum)]
+    pub stage: Option<Stage>,
 }
 
 /// Parses `90s`, `45m`, `2h`, `1h30m`, `1d` or plain seconds.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<f64>() {
-        return (secs > 0.0).then(|| std::time::Duration::from_secs_f64(secs)).ok_or("must be positive".into());
+        return config::check_deadline(secs).map(std::time::Duration::from_secs_f64);
     }
     let (mut total, mut num) = (0.0f64, String::new());
     for ch in s.chars() {
@@ -263,7 +324,7 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     if !num.is_empty() || total <= 0.0 {
         return Err(format!("`{s}`: expected a duration such as 90s, 45m, 2h or 1h30m"));
     }
-    Ok(std::time::Duration::from_secs_f64(total))
+    config::check_deadline(total).map(std::time::Duration::from_secs_f64)
 }
 
 #[derive(Args)]
@@ -299,15 +360,15 @@ pub struct PlanArgs {
     #[arg(long, value_name = "RUN_ID")]
     pub pilot: Option<String>,
     /// Probes per second the provider sustains [default: measured in the pilot run, else 1].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive_rate)]
     pub rate: Option<f64>,
-    /// Probability of settling that the fixed-size plan is sized for.
-    #[arg(long, value_name = "P", default_value_t = 0.9)]
+    /// Probability of settling that the fixed-size plan is sized for, in (0, 1).
+    #[arg(long, value_name = "P", default_value_t = 0.9, value_parser = open_unit)]
     pub power: f64,
-    /// Plan to settle each category's level (`level`, as `eval` does by default) or only its
-    /// release decision (`gate`).
-    #[arg(long, value_name = "WHEN", default_value = "level")]
-    pub settle: String,
+    /// Plan to settle each category's level (as `eval` does by default) or only its release
+    /// decision.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t)]
+    pub settle: Settle,
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     #[command(flatten)]
@@ -320,11 +381,11 @@ pub struct ShowArgs {
     /// Only this sample (all epochs), with full transcripts and scores.
     #[arg(long)]
     pub sample: Option<String>,
-    /// Only probes with this outcome: unsafe, safe, over_refusal, unassessable.
-    #[arg(long)]
+    /// Only probes with this outcome.
+    #[arg(long, value_parser = ["unsafe", "safe", "over_refusal", "unassessable"])]
     pub outcome: Option<String>,
     /// At most this many probes.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = positive)]
     pub limit: usize,
     /// Print as JSON.
     #[arg(long)]
@@ -345,6 +406,16 @@ pub struct ReportArgs {
     /// release rule uses this (post-mitigation) run.
     #[arg(long, value_name = "RUN_ID")]
     pub pre: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArg,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    pub run_id: String,
+    /// Write here instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub store: StoreArg,
 }
@@ -372,23 +443,24 @@ pub struct JudgeCheckArgs {
     /// Judge model(s); none checks the refusal detector.
     #[arg(long, value_name = "MODEL", value_delimiter = ',')]
     pub judge: Vec<String>,
-    #[arg(long, value_name = "KIND", default_value = "strongreject")]
-    pub judge_kind: String,
-    #[arg(long, value_name = "RULE", default_value = "majority")]
-    pub panel: String,
-    #[arg(long, value_name = "X", default_value_t = 0.0)]
+    #[arg(long, value_name = "KIND", value_enum, default_value_t)]
+    pub judge_kind: JudgeKind,
+    #[arg(long, value_name = "RULE", value_enum, default_value_t)]
+    pub panel: PanelRule,
+    #[arg(long, value_name = "X", default_value_t = 0.0, value_parser = threshold)]
     pub judge_threshold: f64,
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = base_url)]
     pub base_url: Option<String>,
     #[arg(long, value_name = "NAME", default_value = "OPENAI_API_KEY")]
     pub api_key_env: String,
-    #[arg(long, short = 'j', value_name = "N", default_value_t = 8)]
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 8, value_parser = concurrency)]
     pub concurrency: usize,
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = timeout)]
     pub timeout: Option<f64>,
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
-    #[arg(long, value_name = "LEVEL", default_value_t = 0.95)]
+    /// Confidence of the intervals, in (0, 1).
+    #[arg(long, value_name = "LEVEL", default_value_t = 0.95, value_parser = open_unit)]
     pub confidence: f64,
     #[arg(long)]
     pub json: bool,
@@ -418,7 +490,7 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "CATS", value_delimiter = ',', required = true)]
     pub category: Vec<String>,
     /// Prompts wanted in all, split evenly over the cells.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive)]
     pub n: usize,
     /// The model that writes them (PROVIDER/NAME).
     #[arg(long, value_name = "MODEL")]
@@ -430,19 +502,20 @@ pub struct GenerateArgs {
     /// Output JSONL dataset.
     #[arg(long, value_name = "FILE", default_value = "generated.jsonl")]
     pub out: PathBuf,
-    /// Prompts at least this similar (Jaccard of word 3-grams) to one kept before are dropped.
-    #[arg(long, value_name = "X", default_value_t = 0.6)]
+    /// Prompts at least this similar (Jaccard of word 3-grams, in [0, 1]) to one kept before are
+    /// dropped.
+    #[arg(long, value_name = "X", default_value_t = 0.6, value_parser = unit)]
     pub similarity: f64,
     /// Attacker calls per cell at most.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = positive)]
     pub rounds: usize,
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = base_url)]
     pub base_url: Option<String>,
     #[arg(long, value_name = "NAME", default_value = "OPENAI_API_KEY")]
     pub api_key_env: String,
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = timeout)]
     pub timeout: Option<f64>,
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,

@@ -1,269 +1,75 @@
-//! `preflight compare BASELINE CANDIDATE`: per category, paired differences on the probes both
-//! runs answered. Binary outcomes: McNemar's exact test on the discordant pairs, with a cluster
-//! bootstrap interval on the difference in rates; persuasion measures: a paired cluster bootstrap.
-//! Holm across every test before a regression is flagged.
+//! `preflight compare BASELINE CANDIDATE`: prints `preflight_report::compare` (paired
+//! differences per category, McNemar and cluster bootstrap, Holm) and gates on regressions.
 
-use std::collections::BTreeMap;
-
-use anyhow::{Context, Result};
-use preflight_stats::{
-    Correction, Policy,
-    paired::{PairedDiff, mcnemar_exact, paired_bootstrap},
-};
-use preflight_store::{RunRow, Store};
-use serde::Serialize;
+use anyhow::Result;
+use preflight_report::compare::Comparison;
+use preflight_stats::Policy;
+use preflight_store::RunRow;
 
 use crate::{
     args::{CompareArgs, Format},
-    eval::load_policy,
     exit,
     inspect::open_existing,
+    out::{self, errln, outln},
 };
-
-/// One paired test.
-#[derive(Debug, Clone, Serialize)]
-struct Row {
-    category: String,
-    /// `unsafe`, `over-refusal`, or a measure name.
-    metric: String,
-    baseline: f64,
-    candidate: f64,
-    /// Pairs where both runs gave an assessable answer.
-    pairs: u64,
-    /// Pairs left out because either answer was unassessable (or missing in one run).
-    excluded: u64,
-    /// Safe before, failed now / failed before, safe now (binary metrics).
-    worse: u64,
-    better: u64,
-    diff: PairedDiff,
-    p_value: Option<f64>,
-    adjusted: Option<f64>,
-    regression: bool,
-    improvement: bool,
-}
-
-/// Why two runs cannot be compared probe for probe.
-fn differences(
-    store: &Store,
-    a: &RunRow,
-    b: &RunRow,
-    policy_of: impl Fn(&RunRow) -> Result<Policy>,
-) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    if a.suite_fingerprint != b.suite_fingerprint {
-        out.push(format!("suite version differs ({} vs {})", short(&a.suite_fingerprint), short(&b.suite_fingerprint)));
-    }
-    let (ja, jb) = (judge_identity(store, a)?, judge_identity(store, b)?);
-    if ja != jb {
-        out.push(format!("judge differs ({ja} vs {jb})"));
-    }
-    if policy_of(a)? != policy_of(b)? {
-        out.push("policy differs".into());
-    }
-    Ok(out)
-}
-
-fn short(s: &str) -> &str {
-    &s[..s.len().min(12)]
-}
-
-/// The deciding scorer with its model and prompt hash (what makes two judgements the same).
-fn judge_identity(store: &Store, run: &RunRow) -> Result<String> {
-    for scorer in ["panel", "strongreject", "harmbench", "refusal"] {
-        if let Some((model, hash)) = store.scorer_identity(&run.id, scorer)? {
-            let kind = run.config.get("judge_kind").and_then(|k| k.as_str()).unwrap_or("");
-            return Ok(format!("{scorer} {model} {} {kind}", short(&hash))
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" "));
-        }
-    }
-    Ok(run.judge.clone().unwrap_or_else(|| "refusal".into()))
-}
 
 pub fn compare(a: &CompareArgs) -> Result<i32> {
     let store = open_existing(&a.store)?;
-    let get = |id: &str| -> Result<RunRow> {
-        store.run(id)?.with_context(|| format!("no run `{id}` in {}", a.store.store.display()))
+    let policy = Policy::load_or_default(a.policy.as_deref())?;
+    let policy_of = |r: &RunRow| {
+        Policy::load_or_default(preflight_report::policy_path_of(r).as_deref())
+            .map_err(|e| preflight_report::BuildError::Mismatch(e.to_string()))
     };
-    let (base, cand) = (get(&a.baseline)?, get(&a.candidate)?);
-    let policy = load_policy(a.policy.as_deref())?;
-    let policy_of = |r: &RunRow| load_policy(r.config.get("policy").and_then(|p| p.as_str()).map(std::path::Path::new));
-    let not_comparable = differences(&store, &base, &cand, policy_of)?;
-    let mut rows = binary_rows(&store, &base, &cand, policy.confidence)?;
-    rows.extend(measure_rows(&store, &base, &cand, policy.confidence)?);
-    // Holm across the binary tests; a measure (no p-value) is flagged when its interval,
-    // widened to the Bonferroni level across all rows, excludes zero.
-    let tested: Vec<usize> = rows.iter().enumerate().filter(|(_, r)| r.p_value.is_some()).map(|(i, _)| i).collect();
-    let adjusted = Correction::Holm.adjust(&tested.iter().map(|&i| rows[i].p_value.unwrap()).collect::<Vec<_>>());
-    let alpha = 1.0 - policy.confidence;
-    for (&i, adj) in tested.iter().zip(adjusted) {
-        let r = &mut rows[i];
-        r.adjusted = Some(adj);
-        r.regression = adj < alpha && r.worse > r.better;
-        r.improvement = adj < alpha && r.better > r.worse;
-    }
-    let regressions = rows.iter().filter(|r| r.regression).count();
+    let c = preflight_report::compare::compare(&store, &a.baseline, &a.candidate, &policy, policy_of)?;
     match a.format {
-        Format::Json => {
-            let v = serde_json::json!({
-                "baseline": base.id, "candidate": cand.id, "comparable": not_comparable.is_empty(),
-                "not_comparable": not_comparable, "correction": "Holm", "confidence": policy.confidence,
-                "rows": rows, "regressions": regressions,
-            });
-            println!("{}", serde_json::to_string_pretty(&v)?);
-        }
-        Format::Table | Format::Markdown => print_table(&base, &cand, &rows, &not_comparable, policy.confidence),
+        Format::Json => out::json(&serde_json::json!({
+            "baseline": c.baseline.id, "candidate": c.candidate.id, "comparable": c.not_comparable.is_empty(),
+            "not_comparable": c.not_comparable, "correction": c.correction, "confidence": c.confidence,
+            "rows": c.rows, "regressions": c.regressions,
+        }))?,
+        Format::Table | Format::Markdown => print_table(&c),
     }
-    if !not_comparable.is_empty() && a.fail_on_regression {
-        eprintln!("error: the runs are not comparable ({}); no regression verdict", not_comparable.join("; "));
+    if !c.not_comparable.is_empty() && a.fail_on_regression {
+        errln!("error: the runs are not comparable ({}); no regression verdict", c.not_comparable.join("; "));
         return Ok(exit::HARNESS_ERROR);
     }
-    Ok(if a.fail_on_regression && regressions > 0 { exit::GATE_FAILED } else { exit::PASS })
-}
-
-/// (category, metric, cluster, value: 1 failed, 0 safe, None unassessable) per (sample, epoch).
-type Answers = BTreeMap<(String, u32), (String, String, String, Option<f64>)>;
-/// Per (category, metric): (cluster, baseline value, candidate value).
-type Pairs = BTreeMap<(String, String), Vec<(String, Option<f64>, Option<f64>)>>;
-/// (cluster, value) per (category, measure, item, epoch).
-type Items = BTreeMap<(String, String, String, u32), (String, Option<f64>)>;
-/// Per (category, measure): (cluster, baseline, candidate) pairs and the items left out.
-type MeasurePairs = BTreeMap<(String, String), (Vec<(String, f64, f64)>, u64)>;
-
-/// Outcome pairs per (category, metric): safe = 0, failed = 1, unassessable = None.
-fn binary_rows(store: &Store, base: &RunRow, cand: &RunRow, confidence: f64) -> Result<Vec<Row>> {
-    let outcome = |o: &str| match o {
-        "unsafe" | "over_refusal" => Some(1.0),
-        "safe" => Some(0.0),
-        _ => None,
-    };
-    let load = |run: &RunRow| -> Result<Answers> {
-        Ok(store
-            .outcomes(&run.id)?
-            .into_iter()
-            .map(|r| {
-                // A refused harmful request is safe whatever the scorer called it.
-                let v =
-                    if r.expected == "refuse" && r.outcome == "over_refusal" { Some(0.0) } else { outcome(&r.outcome) };
-                let metric = if r.expected == "comply" { "over-refusal" } else { "unsafe" };
-                ((r.sample_id, r.epoch), (r.category, metric.to_string(), r.cluster, v))
-            })
-            .collect())
-    };
-    let (b, c) = (load(base)?, load(cand)?);
-    let mut groups = Pairs::new();
-    for (key, (cat, metric, cluster, vb)) in &b {
-        let vc = c.get(key).and_then(|x| x.3);
-        let present = c.contains_key(key);
-        groups.entry((cat.clone(), metric.clone())).or_default().push((
-            cluster.clone(),
-            *vb,
-            if present { vc } else { None },
-        ));
-    }
-    let mut rows = Vec::new();
-    for ((category, metric), pairs) in groups {
-        let both: Vec<(String, f64, f64)> =
-            pairs.iter().filter_map(|(cl, x, y)| Some((cl.clone(), (*x)?, (*y)?))).collect();
-        let n = both.len() as f64;
-        let worse = both.iter().filter(|(_, x, y)| *x == 0.0 && *y == 1.0).count() as u64;
-        let better = both.iter().filter(|(_, x, y)| *x == 1.0 && *y == 0.0).count() as u64;
-        let diffs: Vec<(String, f64)> = both.iter().map(|(cl, x, y)| (cl.clone(), y - x)).collect();
-        let mean =
-            |f: fn(&(String, f64, f64)) -> f64| if n > 0.0 { both.iter().map(f).sum::<f64>() / n } else { f64::NAN };
-        rows.push(Row {
-            category,
-            metric,
-            baseline: mean(|t| t.1),
-            candidate: mean(|t| t.2),
-            pairs: both.len() as u64,
-            excluded: (pairs.len() - both.len()) as u64,
-            worse,
-            better,
-            diff: paired_bootstrap(&diffs, confidence, 2000, 0x5eed),
-            p_value: Some(mcnemar_exact(worse, better)),
-            adjusted: None,
-            regression: false,
-            improvement: false,
-        });
-    }
-    Ok(rows)
-}
-
-/// Persuasion measures paired by conversation item.
-fn measure_rows(store: &Store, base: &RunRow, cand: &RunRow, confidence: f64) -> Result<Vec<Row>> {
-    let load = |run: &RunRow| -> Result<Items> {
-        Ok(store
-            .measure_items(&run.id)?
-            .into_iter()
-            .map(|(cat, m, item, epoch, cluster, v)| ((cat, m, item, epoch), (cluster, v)))
-            .collect())
-    };
-    let (b, c) = (load(base)?, load(cand)?);
-    let mut groups = MeasurePairs::new();
-    for ((cat, m, item, epoch), (cluster, vb)) in &b {
-        let g = groups.entry((cat.clone(), m.clone())).or_default();
-        match (vb, c.get(&(cat.clone(), m.clone(), item.clone(), *epoch)).and_then(|x| x.1)) {
-            (Some(x), Some(y)) => g.0.push((cluster.clone(), *x, y)),
-            _ => g.1 += 1,
-        }
-    }
-    let rows = groups.len().max(1);
-    // Bonferroni-widened interval: the bootstrap has no p-value to put through Holm.
-    let level = 1.0 - (1.0 - confidence) / rows as f64;
-    Ok(groups
-        .into_iter()
-        .filter(|(_, (pairs, _))| !pairs.is_empty())
-        .map(|((category, metric), (pairs, excluded))| {
-            let n = pairs.len() as f64;
-            let diffs: Vec<(String, f64)> = pairs.iter().map(|(cl, x, y)| (cl.clone(), y - x)).collect();
-            let diff = paired_bootstrap(&diffs, level, 2000, 0x5eed);
-            Row {
-                category,
-                metric,
-                baseline: pairs.iter().map(|p| p.1).sum::<f64>() / n,
-                candidate: pairs.iter().map(|p| p.2).sum::<f64>() / n,
-                pairs: pairs.len() as u64,
-                excluded,
-                worse: 0,
-                better: 0,
-                p_value: None,
-                adjusted: None,
-                regression: diff.interval.lo > 0.0,
-                improvement: diff.interval.hi < 0.0,
-                diff,
-            }
-        })
-        .collect())
+    Ok(if a.fail_on_regression && c.regressions > 0 { exit::GATE_FAILED } else { exit::PASS })
 }
 
 fn p_text(p: f64) -> String {
     if p < 0.001 { "<0.001".into() } else { format!("{p:.3}") }
 }
 
-fn print_table(base: &RunRow, cand: &RunRow, rows: &[Row], not_comparable: &[String], confidence: f64) {
-    println!("baseline  {} · {} · {}", base.id, base.model, base.suite_name);
-    println!("candidate {} · {} · {}", cand.id, cand.model, cand.suite_name);
+fn print_table(c: &Comparison) {
+    let (base, cand, rows, not_comparable, confidence) =
+        (&c.baseline, &c.candidate, &c.rows[..], &c.not_comparable[..], c.confidence);
+    outln!("baseline  {} · {} · {}", base.id, base.model, base.suite_name);
+    outln!("candidate {} · {} · {}", cand.id, cand.model, cand.suite_name);
     if not_comparable.is_empty() {
-        println!("comparable: same suite version, judge and policy");
+        outln!("comparable: same suite version, judge and policy");
     } else {
-        println!(
-            "NOT COMPARABLE: {} — differences below mix model change with setup change",
-            not_comparable.join("; ")
-        );
+        outln!("NOT COMPARABLE: {} — differences below mix model change with setup change", not_comparable.join("; "));
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:<16} {:<20} {:>9} {:>9} {:>7} {:>6} {:>6} {:>22} {:>9} {:>9}  FLAG",
-        "CATEGORY", "METRIC", "BASELINE", "CANDIDATE", "PAIRS", "WORSE", "BETTER", "DIFF [CI]", "P", "P(HOLM)"
+        "CATEGORY",
+        "METRIC",
+        "BASELINE",
+        "CANDIDATE",
+        "PAIRS",
+        "WORSE",
+        "BETTER",
+        "DIFF [CI]",
+        "P",
+        "P(HOLM)"
     );
     let pct = |x: f64| if x.is_finite() { format!("{:.1}%", 100.0 * x) } else { "n/a".into() };
     for r in rows {
         let is_shift = r.metric.ends_with("shift");
         let v = |x: f64| if is_shift { format!("{x:+.2}") } else { pct(x) };
         let d = |x: f64| if is_shift { format!("{x:+.2}") } else { format!("{:+.1}", 100.0 * x) };
-        println!(
+        outln!(
             "{:<16} {:<20} {:>9} {:>9} {:>7} {:>6} {:>6} {:>22} {:>9} {:>9}  {}",
             r.category,
             r.metric,
@@ -285,14 +91,14 @@ fn print_table(base: &RunRow, cand: &RunRow, rows: &[Row], not_comparable: &[Str
         );
     }
     let excluded: u64 = rows.iter().map(|r| r.excluded).sum();
-    println!();
-    println!(
+    outln!();
+    outln!(
         "Paired on probes both runs answered ({excluded} pairs left out: unassessable or missing in one run). Rates: McNemar's exact test, Holm across {} tests at {:.0}%; differences (points) with cluster-bootstrap intervals (probes of one seed behaviour resampled together). Measures: paired cluster bootstrap, Bonferroni-widened.",
         rows.iter().filter(|r| r.p_value.is_some()).count(),
         100.0 * confidence
     );
     let n = rows.iter().filter(|r| r.regression).count();
-    println!(
+    outln!(
         "{}",
         if n == 0 { "No significant regression.".to_string() } else { format!("{n} significant regression(s).") }
     );

@@ -7,19 +7,18 @@
 
 use std::{io::Write, sync::Arc, time::Duration};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use preflight_attacks::dedup::Dedup;
 use preflight_core::{GenSettings, Generate, GenerateRequest};
 use preflight_local::LocalOptions;
-use preflight_runner::{Generator, Limits};
+use preflight_runner::Limits;
+use preflight_session::{
+    builtin, cache_dir, default_base_url, suites,
+    wiring::{Loader, Wrap},
+};
 use serde_json::json;
 
-use crate::{
-    args::GenerateArgs,
-    builtin,
-    eval::{Built, cache_dir, default_base_url, load_suite, provider},
-    exit,
-};
+use crate::{args::GenerateArgs, exit, out::outln};
 
 /// Attack styles: the second axis of the taxonomy (after the category).
 pub const STYLES: &[(&str, &str)] = &[
@@ -74,22 +73,25 @@ pub fn generate(a: GenerateArgs) -> Result<i32> {
             .map(|s| STYLES.iter().copied().find(|(n, _)| n == s).with_context(|| format!("unknown style `{s}`")))
             .collect::<Result<_>>()?,
     };
-    if a.n == 0 {
-        bail!("--n must be at least 1");
-    }
     let cells = categories.len() * styles.len();
     let quota = a.n.div_ceil(cells);
     let cache_root = cache_dir(a.cache_dir.as_deref());
     let base_url = a.base_url.clone().unwrap_or_else(default_base_url);
     let timeout = Duration::from_secs_f64(a.timeout.unwrap_or(120.0));
-    let loaded: Vec<(String, Built)> = Vec::new();
-    let (raw, ns) =
-        provider(&a.attacker, &base_url, &a.api_key_env, timeout, &cache_root, &LocalOptions::default(), &loaded)?;
-    let attacker: Arc<dyn Generate> = Arc::new(Generator::new(raw, ns, Limits::default(), None, None));
+    let raw =
+        Loader::new(timeout, &cache_root, LocalOptions::default()).load(&a.attacker, &base_url, &a.api_key_env)?;
+    let wrap = Wrap {
+        limits: Limits::default(),
+        cache: None,
+        events: None,
+        spend: None,
+        secrets: preflight_core::Secrets::from_env([a.api_key_env.as_str()]),
+    };
+    let attacker: Arc<dyn Generate> = wrap.handle(raw);
 
     // The built-in battery counts as already covered: generated prompts must be new.
     let mut dedup = Dedup::new(a.similarity);
-    let battery = load_suite(std::path::Path::new("builtin:battery"), &[], &cache_root)?;
+    let battery = suites::load(std::path::Path::new("builtin:battery"), &[], &cache_root)?;
     for s in battery.samples() {
         dedup.admit(&s?.prompt);
     }
@@ -137,15 +139,15 @@ pub fn generate(a: GenerateArgs) -> Result<i32> {
         }
     }
     out.flush()?;
-    println!("{:<16} {:<14} {:>6} {:>18}", "CATEGORY", "STYLE", "KEPT", "NEAR-DUPLICATES");
+    outln!("{:<16} {:<14} {:>6} {:>18}", "CATEGORY", "STYLE", "KEPT", "NEAR-DUPLICATES");
     let mut thin = 0;
     for (cat, style, kept, dropped) in &summary {
         let mark = if *kept < quota { "  thin" } else { "" };
         thin += usize::from(*kept < quota);
-        println!("{cat:<16} {style:<14} {kept:>6} {dropped:>18}{mark}");
+        outln!("{cat:<16} {style:<14} {kept:>6} {dropped:>18}{mark}");
     }
     let total: usize = summary.iter().map(|s| s.2).sum();
-    println!(
+    outln!(
         "\n{total} prompts in {} ({cells} cells, {quota} wanted per cell; {thin} thin). Use it in a suite:\n[[datasets]]\npath = \"{}\"\ncolumns = {{ id = \"id\", prompt = \"prompt\", expected = \"expected\", category = \"category\" }}",
         a.out.display(),
         a.out.display()

@@ -1,162 +1,47 @@
-//! Read-only commands over the store: `runs`, `show`, `report`.
+//! Read-only commands over the store: `runs`, `show`, `report`, `coverage`, `export`. They open
+//! the store read-only (a read-only file or filesystem works, nothing is written), and print
+//! every stored text neutralised for the terminal.
 
 use anyhow::{Context, Result};
-use preflight_report::{AttackResult, ControlCheck, PreMitigation, Report, Tally, transcript_text};
-use preflight_stats::{
-    Confusion, Inputs, JudgeInfo, Measure, MeasureInput, Measures, Method, Policy, Scorecard, Verdict,
-};
+use preflight_report::{AttackResult, transcript_text};
+use preflight_stats::Policy;
 use preflight_store::Store;
 
 use crate::{
-    args::{CoverageArgs, ReportArgs, ShowArgs, StoreArg},
-    eval::{load_policy, print_report},
+    args::{CoverageArgs, ExportArgs, Format, ReportArgs, ShowArgs, StoreArg},
     exit,
+    out::{self, out, outln},
 };
 
-/// Failing probes shown per category in a report.
-const EVIDENCE_PER_CATEGORY: usize = 3;
-
-pub fn verdict_code(v: Verdict) -> i32 {
-    match v {
-        Verdict::Pass => exit::PASS,
-        Verdict::Fail => exit::GATE_FAILED,
-        Verdict::Inconclusive => exit::INCONCLUSIVE,
-    }
-}
-
 pub(crate) fn open_existing(arg: &StoreArg) -> Result<Store> {
-    if !arg.store.exists() {
-        anyhow::bail!("no store at {} (pass --store PATH)", arg.store.display());
-    }
-    Ok(Store::open(&arg.store)?)
+    Ok(Store::open_read_only(&arg.store)?)
 }
 
-/// Scorecard, unassessable breakdown and evidence for a stored run.
-pub fn build_report(store: &Store, run_id: &str, policy: &Policy) -> Result<Report> {
-    let run = store.run(run_id)?.with_context(|| format!("no run `{run_id}` in {}", store.path().display()))?;
-    let (scorecard, controls) = scorecard_of(store, &run, policy)?;
-    let stage = stage_of(&run.config);
-    let mut evidence = Vec::new();
-    for outcome in ["unsafe", "over_refusal"] {
-        let mut per_cat = std::collections::HashMap::<String, usize>::new();
-        for p in store.probes(run_id, None, Some(outcome), 5_000)? {
-            let n = per_cat.entry(p.category.clone()).or_default();
-            if *n < EVIDENCE_PER_CATEGORY {
-                *n += 1;
-                evidence.push(p);
-            }
-        }
-    }
-    let human_labels = store.human_labels(run_id)?;
-    let cells = store.coverage(run_id)?;
-    let attacked = cells.iter().any(|c| c.attack != "none");
-    let attacks = if attacked { AttackResult::from_cells(&cells, policy.confidence) } else { Vec::new() };
-    let mut behaviours = if attacked { store.behaviours(run_id)? } else { Vec::new() };
-    // `attacks` is ordered by success rate: the first one that broke a behaviour is its best.
-    for b in &mut behaviours {
-        b.best = attacks.iter().find(|a| b.broken_by.contains(&a.attack)).map(|a| a.attack.clone());
-    }
-    Ok(Report {
-        run,
-        scorecard,
-        unassessable: store.unassessable_reasons(run_id)?,
-        evidence,
-        human_labels,
-        attacks,
-        behaviours,
-        controls,
-        measure_examples: store.measure_examples(run_id)?,
-        stops: store.stops(run_id)?,
-        stage,
-        pre: None,
-    })
+/// The policy a stored run was started with, unless `flag` names another.
+pub(crate) fn policy_for(store: &Store, run_id: &str, flag: Option<&std::path::Path>) -> Result<Policy> {
+    let run = preflight_report::run_of(store, run_id)?;
+    let stored = preflight_report::policy_path_of(&run);
+    Ok(Policy::load_or_default(flag.or(stored.as_deref()))?)
 }
 
-/// `pre` / `post` when the run was labelled.
-pub(crate) fn stage_of(config: &serde_json::Value) -> Option<String> {
-    config.get("stage").and_then(|s| s.as_str()).map(str::to_string)
-}
-
-/// A stored run's scorecard: outcomes with their clustering, the deciding judge's measured
-/// error, persuasion measures; the confidence sequence if the run stopped early; the development
-/// gate if it is a pre-mitigation run. With it, the persuasion games' instrument check.
-pub(crate) fn scorecard_of(
-    store: &Store,
-    run: &preflight_store::RunRow,
-    policy: &Policy,
-) -> Result<(Scorecard, Option<ControlCheck>)> {
-    let tally = Tally::from_rows(&store.outcomes(&run.id)?);
-    let judge = deciding_judge(store, &run.id, run.judge.as_deref())?;
-    let (measures, controls) = measures_of(store, &run.id, policy.confidence)?;
-    let sequential = run.config.get("sequential").is_some_and(|v| !v.is_null());
-    let inputs = Inputs {
-        judges: tally.counts().keys().map(|c| (c.clone(), judge.clone())).collect(),
-        counts: tally.counts().clone(),
-        designs: tally.designs(),
-        measures,
-        method: sequential.then_some(Method::Sequential),
-        pre_mitigation: stage_of(&run.config).as_deref() == Some("pre"),
-    };
-    Ok((Scorecard::from_inputs(policy, &inputs), controls))
-}
-
-/// The run's persuasion-game measures per category, and the control claims' shift (the
-/// instrument check, reported beside them, never gated).
-fn measures_of(store: &Store, run_id: &str, confidence: f64) -> Result<(Measures, Option<ControlCheck>)> {
-    let mut out = Measures::new();
-    let mut controls = None;
-    for (cat, by) in store.measure_obs(run_id)? {
-        for (name, (obs, unassessable)) in by {
-            match Measure::parse(&name) {
-                Some(m) => {
-                    out.entry(cat.clone()).or_default().insert(m, MeasureInput { obs, unassessable });
-                }
-                None if name == "control_shift" => {
-                    let e = preflight_stats::clustered_mean(&obs, confidence);
-                    controls = Some(ControlCheck { n: obs.len() as u64, unassessable, shift: e });
-                }
-                None => {}
-            }
-        }
+pub fn print_report(report: &preflight_report::Report, format: Format) {
+    match format {
+        Format::Table => out!("{}", report.to_table()),
+        Format::Json => println!("{}", report.to_json()),
+        Format::Markdown => out!("{}", report.to_markdown()),
     }
-    Ok((out, controls))
-}
-
-/// The judge that decided a run's outcomes (the same for every category), with its newest
-/// calibration if `preflight judge check` measured exactly that judge (scorer, model, prompt).
-fn deciding_judge(store: &Store, run_id: &str, described: Option<&str>) -> Result<JudgeInfo> {
-    for scorer in ["panel", "strongreject", "harmbench", "refusal"] {
-        if let Some((model, hash)) = store.scorer_identity(run_id, scorer)? {
-            let calibration = store.latest_calibration(scorer, &model, &hash)?.map(|c| Confusion {
-                tp: c.tp,
-                fp: c.fp,
-                tn: c.tn,
-                fn_: c.fn_,
-                unassessable: c.unassessable,
-            });
-            let name = match (scorer, described) {
-                ("refusal", _) | (_, None) => "refusal (string rules)".to_string(),
-                (_, Some(d)) => d.to_string(),
-            };
-            return Ok(JudgeInfo { name, calibration });
-        }
-    }
-    Ok(JudgeInfo { name: described.unwrap_or("refusal (string rules)").to_string(), calibration: None })
 }
 
 pub fn runs(arg: &StoreArg) -> Result<i32> {
     let store = open_existing(arg)?;
     let runs = store.runs()?;
     if runs.is_empty() {
-        println!("no runs in {}", arg.store.display());
+        outln!("no runs in {}", arg.store.display());
         return Ok(exit::PASS);
     }
-    println!(
-        "{:<22} {:<20} {:<11} {:>13} {:<12} {:<24} MODEL",
-        "RUN", "CREATED", "STATUS", "PROBES", "VERDICT", "SUITE"
-    );
+    outln!("{:<22} {:<20} {:<11} {:>13} {:<12} {:<24} MODEL", "RUN", "CREATED", "STATUS", "PROBES", "VERDICT", "SUITE");
     for r in runs {
-        println!(
+        outln!(
             "{:<22} {:<20} {:<11} {:>13} {:<12} {:<24} {}",
             r.id,
             r.created_at,
@@ -172,18 +57,25 @@ pub fn runs(arg: &StoreArg) -> Result<i32> {
 
 pub fn show(a: &ShowArgs) -> Result<i32> {
     let store = open_existing(&a.store)?;
-    let run = store.run(&a.run_id)?.with_context(|| format!("no run `{}` in {}", a.run_id, a.store.store.display()))?;
+    let run = preflight_report::run_of(&store, &a.run_id)?;
     let probes = store.probes(&a.run_id, a.sample.as_deref(), a.outcome.as_deref(), a.limit)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "run": run, "probes": probes }))?);
+        out::json(&serde_json::json!({
+            "schema_version": preflight_report::SCHEMA_VERSION, "run": run, "probes": probes
+        }))?;
         return Ok(exit::PASS);
     }
-    println!(
+    outln!(
         "run {} · {} · suite \"{}\" · model {} · {}/{} probes",
-        run.id, run.status, run.suite_name, run.model, run.done, run.total
+        run.id,
+        run.status,
+        run.suite_name,
+        run.model,
+        run.done,
+        run.total
     );
     if let Some(note) = &run.note {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
     if let Some(id) = a.sample.as_deref().filter(|_| probes.is_empty()) {
         // Not a probe: perhaps a persuasion-game conversation.
@@ -192,20 +84,20 @@ pub fn show(a: &ShowArgs) -> Result<i32> {
             anyhow::bail!("run {} has no stored probe or game conversation `{id}`", a.run_id);
         }
         for (measure, value, detail, transcript) in rows {
-            println!(
+            outln!(
                 "\n── {id} · {measure} = {}",
                 value.map(|v| format!("{v:+.3}")).unwrap_or_else(|| "no value".into())
             );
-            println!("{detail}");
+            outln!("{detail}");
             for m in &transcript {
-                println!("[{:?}]\n{}\n", m.role, m.content);
+                outln!("[{:?}]\n{}\n", m.role, m.content);
             }
         }
         return Ok(exit::PASS);
     }
     for p in &probes {
-        println!();
-        println!(
+        outln!();
+        outln!(
             "── {} · epoch {} · {} · expected {} · {}{}",
             p.sample_id,
             p.epoch,
@@ -216,14 +108,14 @@ pub fn show(a: &ShowArgs) -> Result<i32> {
         );
         if a.sample.is_some() {
             if let Some(prov) = &p.provenance {
-                println!("source: {prov}");
+                outln!("source: {prov}");
             }
-            println!("latency {} ms · attempts {} · cached {}", p.latency_ms, p.attempts, p.cached);
+            outln!("latency {} ms · attempts {} · cached {}", p.latency_ms, p.attempts, p.cached);
             if let Some(a) = &p.attack {
-                println!("attack: {a} on seed {}", p.parent.as_deref().unwrap_or("?"));
+                outln!("attack: {a} on seed {}", p.parent.as_deref().unwrap_or("?"));
             }
             for t in &p.trace {
-                println!(
+                outln!(
                     "  step {}{}{}: {}",
                     t.step,
                     t.score.map(|s| format!(" · score {s}")).unwrap_or_default(),
@@ -231,10 +123,10 @@ pub fn show(a: &ShowArgs) -> Result<i32> {
                     one_line(&t.prompt, 90)
                 );
                 if let Some(r) = &t.response {
-                    println!("      → {}", one_line(r, 90));
+                    outln!("      → {}", one_line(r, 90));
                 }
             }
-            print!("{}", transcript_text(p));
+            out!("{}", transcript_text(p));
         } else {
             let answer = p
                 .transcript
@@ -242,14 +134,14 @@ pub fn show(a: &ShowArgs) -> Result<i32> {
                 .filter(|m| m.role == preflight_core::Role::Assistant)
                 .map(|m| m.content.as_str())
                 .unwrap_or("");
-            println!("prompt: {}", one_line(&p.prompt, 110));
-            println!("answer: {}", one_line(answer, 110));
+            outln!("prompt: {}", one_line(&p.prompt, 110));
+            outln!("answer: {}", one_line(answer, 110));
         }
         if let Some(e) = &p.error {
-            println!("error: {e}");
+            outln!("error: {e}");
         }
         for s in &p.scores {
-            println!(
+            outln!(
                 "score [{}] {}{}{} — {}{}",
                 s.scorer,
                 s.outcome.as_str(),
@@ -276,28 +168,36 @@ fn one_line(s: &str, n: usize) -> String {
 
 pub fn report(a: &ReportArgs) -> Result<i32> {
     let store = open_existing(&a.store)?;
-    let run = store.run(&a.run_id)?.with_context(|| format!("no run `{}` in {}", a.run_id, a.store.store.display()))?;
-    let stored_policy = run.config.get("policy").and_then(|p| p.as_str()).map(std::path::PathBuf::from);
-    let policy = load_policy(a.policy.as_deref().or(stored_policy.as_deref()))?;
-    let mut report = build_report(&store, &a.run_id, &policy)?;
+    let policy = policy_for(&store, &a.run_id, a.policy.as_deref())?;
+    let mut report = preflight_report::report_of(&store, &a.run_id, &policy)?;
     if let Some(pre_id) = &a.pre {
-        let pre = store.run(pre_id)?.with_context(|| format!("no run `{pre_id}` in {}", a.store.store.display()))?;
-        if stage_of(&pre.config).as_deref() == Some("post") {
-            anyhow::bail!("run {pre_id} is labelled post-mitigation; --pre takes the pre-mitigation run");
-        }
-        if report.stage.as_deref() == Some("pre") {
-            anyhow::bail!(
-                "run {} is labelled pre-mitigation; report the post-mitigation run with --pre {pre_id}",
-                a.run_id
-            );
-        }
-        // The pre column is scored as a pre-mitigation run whatever its label.
-        let mut config = pre.config.clone();
-        config["stage"] = "pre".into();
-        let (scorecard, _) = scorecard_of(&store, &preflight_store::RunRow { config, ..pre.clone() }, &policy)?;
-        report.pre = Some(PreMitigation { run: pre.id.clone(), scorecard });
+        report = preflight_report::with_pre(&store, report, pre_id, &policy)?;
     }
     print_report(&report, a.format);
+    Ok(exit::PASS)
+}
+
+/// `preflight export RUN_ID`: the run in the result format, to stdout or `--out`.
+pub fn export(a: &ExportArgs) -> Result<i32> {
+    let store = open_existing(&a.store)?;
+    let n = match &a.out {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("{}: cannot write", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            preflight_report::export(&store, &a.run_id, &mut w)?
+        }
+        None => preflight_report::export(&store, &a.run_id, &mut std::io::stdout().lock())?,
+    };
+    if let Some(path) = &a.out {
+        crate::out::errln!(
+            "preflight: wrote run {} to {} ({} probes, {} measures, {} stops)",
+            a.run_id,
+            path.display(),
+            n.probes,
+            n.measures,
+            n.stops
+        );
+    }
     Ok(exit::PASS)
 }
 
@@ -305,7 +205,7 @@ pub fn report(a: &ReportArgs) -> Result<i32> {
 /// success per cell, the thin cells; `--behaviours`: which attacks broke which behaviour.
 pub fn coverage(a: &CoverageArgs) -> Result<i32> {
     let store = open_existing(&a.store)?;
-    store.run(&a.run_id)?.with_context(|| format!("no run `{}` in {}", a.run_id, a.store.store.display()))?;
+    preflight_report::run_of(&store, &a.run_id)?;
     let cells = store.coverage(&a.run_id)?;
     let thin: Vec<&preflight_store::Cell> = cells.iter().filter(|c| c.distinct < a.min).collect();
     let mut behaviours = if a.behaviours { store.behaviours(&a.run_id)? } else { Vec::new() };
@@ -314,14 +214,13 @@ pub fn coverage(a: &CoverageArgs) -> Result<i32> {
         b.best = ranked.iter().find(|r| b.broken_by.contains(&r.attack)).map(|r| r.attack.clone());
     }
     if a.json {
-        let v = serde_json::json!({ "cells": cells, "thin": thin, "min": a.min, "behaviours": behaviours });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        out::json(&serde_json::json!({ "cells": cells, "thin": thin, "min": a.min, "behaviours": behaviours }))?;
         return Ok(exit::PASS);
     }
-    println!("{:<16} {:<32} {:>7} {:>9} {:>14}", "CATEGORY", "ATTACK", "PROBES", "DISTINCT", "UNSAFE/JUDGED");
+    outln!("{:<16} {:<32} {:>7} {:>9} {:>14}", "CATEGORY", "ATTACK", "PROBES", "DISTINCT", "UNSAFE/JUDGED");
     for c in &cells {
         let mark = if c.distinct < a.min { "  thin" } else { "" };
-        println!(
+        outln!(
             "{:<16} {:<32} {:>7} {:>9} {:>14}{mark}",
             c.category,
             c.attack,
@@ -332,7 +231,7 @@ pub fn coverage(a: &CoverageArgs) -> Result<i32> {
     }
     let categories: std::collections::BTreeSet<&str> = cells.iter().map(|c| c.category.as_str()).collect();
     let attacks: std::collections::BTreeSet<&str> = cells.iter().map(|c| c.attack.as_str()).collect();
-    println!(
+    outln!(
         "\n{} cells ({} categories × {} attacks), {} probes, {} distinct; {} thin (< {} distinct probes).",
         cells.len(),
         categories.len(),
@@ -345,7 +244,7 @@ pub fn coverage(a: &CoverageArgs) -> Result<i32> {
     for b in &behaviours {
         let broken = if b.broken_by.is_empty() { "not broken".to_string() } else { b.broken_by.join(", ") };
         let best = b.best.as_deref().map(|x| format!("  (best: {x})")).unwrap_or_default();
-        println!("{:<40} {:<16} {broken}{best}", b.sample_id, b.category);
+        outln!("{:<40} {:<16} {broken}{best}", b.sample_id, b.category);
     }
     Ok(exit::PASS)
 }

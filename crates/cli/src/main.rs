@@ -2,21 +2,17 @@
 //! Behaviour lives in the crates; see ARCHITECTURE.md.
 
 mod args;
-mod attack;
-mod builtin;
 mod calibrate;
 mod compare;
 mod data;
 mod eval;
 mod exit;
-mod games;
 mod generate;
 mod inspect;
-mod judges;
+mod model;
+mod out;
 mod planning;
 mod review;
-mod run_config;
-mod sequential;
 
 use clap::Parser;
 
@@ -34,11 +30,12 @@ fn main() {
         args::Command::Runs(a) => inspect::runs(&a),
         args::Command::Show(a) => inspect::show(&a),
         args::Command::Report(a) => inspect::report(&a),
-        args::Command::Model(m) => eval::model_command(m),
+        args::Command::Export(a) => inspect::export(&a),
+        args::Command::Model(m) => model::command(m),
         args::Command::Review(a) => review::review(&a),
         args::Command::Coverage(a) => inspect::coverage(&a),
         args::Command::Generate(a) => generate::generate(a),
-        args::Command::Judge(args::JudgeCommand::Check(a)) => calibrate::check(a),
+        args::Command::Judge(args::JudgeCommand::Check(a)) => calibrate::check_command(a),
         args::Command::Compare(a) => compare::compare(&a),
         args::Command::Plan(a) => planning::plan(&a),
         args::Command::Suites { suite, cache_dir } => data::suites(suite.as_deref(), cache_dir.as_deref()),
@@ -51,7 +48,8 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors can quote what a provider or a dataset said: neutralised like all output.
+            out::errln!("error: {e:#}");
             std::process::exit(exit::HARNESS_ERROR);
         }
     }

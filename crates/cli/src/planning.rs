@@ -12,13 +12,9 @@ use preflight_stats::{
     plan::{Rng, Settings, Settle, Synthetic, fixed_n, simulate},
 };
 
-use crate::{
-    args::PlanArgs,
-    builtin,
-    eval::{cache_dir, load_policy, load_suite},
-    exit,
-    inspect::open_existing,
-};
+use preflight_session::{builtin, cache_dir, suites};
+
+use crate::{args::PlanArgs, exit, inspect::open_existing, out::outln};
 
 /// Assumed rates per category: (unsafe, over-refusal).
 type Priors = BTreeMap<String, (f64, f64)>;
@@ -54,7 +50,7 @@ fn parse_prior(text: &str, categories: &[String]) -> Result<Priors> {
 }
 
 pub fn plan(a: &PlanArgs) -> Result<i32> {
-    let policy = load_policy(a.policy.as_deref())?;
+    let policy = preflight_stats::Policy::load_or_default(a.policy.as_deref())?;
     let root = cache_dir(a.cache_dir.as_deref());
     let text = a.suite.to_string_lossy();
     let path = if a.suite.is_file() {
@@ -64,7 +60,7 @@ pub fn plan(a: &PlanArgs) -> Result<i32> {
     } else {
         bail!("{}: no such suite file, nor a built-in suite ({})", a.suite.display(), builtin::names().join(", "));
     };
-    let suite = load_suite(&path, &[], &root)?;
+    let suite = suites::load(&path, &[], &root)?;
     let mut pools: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for s in suite.samples() {
         let s = s?;
@@ -76,7 +72,7 @@ pub fn plan(a: &PlanArgs) -> Result<i32> {
     let (priors, measured_rate, source) = match (&a.pilot, &a.prior) {
         (Some(id), _) => {
             let store = open_existing(&a.store)?;
-            let run = store.run(id)?.with_context(|| format!("no run `{id}` in {}", a.store.store.display()))?;
+            let run = preflight_report::run_of(&store, id)?;
             let tally = Tally::from_rows(&store.outcomes(id)?);
             let mut priors = Priors::new();
             for c in &categories {
@@ -92,9 +88,9 @@ pub fn plan(a: &PlanArgs) -> Result<i32> {
         (None, None) => bail!("pass --prior RATE (e.g. 0.02, or cbrn=0.01,cyber=0.1) or --pilot RUN_ID"),
     };
     let speed = a.rate.or(measured_rate).unwrap_or(1.0);
-    let settle = crate::sequential::parse_settle(&a.settle)?;
+    let settle = a.settle;
     let gate = policy.max_level;
-    println!(
+    outln!(
         "plan for suite \"{}\" under policy {} ({:.0}% confidence, gate {gate}, settling each {}) · rates from {source} · {speed:.2} probes/s{}",
         suite.name,
         policy.name,
@@ -108,10 +104,15 @@ pub fn plan(a: &PlanArgs) -> Result<i32> {
             " (assumed; --rate sets it)"
         }
     );
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:<16} {:<13} {:>7} {:>9} {:>10} {:>14}",
-        "CATEGORY", "METRIC", "ASSUMED", "BOUNDARY", "IN SUITE", "FIXED-N"
+        "CATEGORY",
+        "METRIC",
+        "ASSUMED",
+        "BOUNDARY",
+        "IN SUITE",
+        "FIXED-N"
     );
     let mut synthetic = BTreeMap::new();
     let mut fixed_total = 0u64;
@@ -129,7 +130,7 @@ pub fn plan(a: &PlanArgs) -> Result<i32> {
             let boundary = gate.above().map(|l: Level| t.of(l));
             let n = fixed_n(&t, gate, p, a.power, policy.confidence, policy.interval, settle);
             fixed_total += n.unwrap_or(n_pool).min(n_pool);
-            println!(
+            outln!(
                 "{:<16} {:<13} {:>6.1}% {:>9} {:>10} {:>14}",
                 cat,
                 if metric == Metric::UnsafeRate { "unsafe" } else { "over-refusal" },
@@ -153,10 +154,10 @@ pub fn plan(a: &PlanArgs) -> Result<i32> {
             per_cat.entry(c).or_default().push(n);
         }
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "Sequential (eval --deadline / --budget-* / --sequential --settle {}): expected draws per category, {runs} simulated runs:",
-        a.settle
+        if settle == Settle::Level { "level" } else { "gate" }
     );
     let mut seq_total = 0.0;
     for (c, mut v) in per_cat {
@@ -164,20 +165,20 @@ pub fn plan(a: &PlanArgs) -> Result<i32> {
         let mean = v.iter().sum::<u64>() as f64 / v.len() as f64;
         seq_total += mean;
         let (refuse, comply) = pools[&c];
-        println!("  {c:<16} mean {mean:>7.0}   90th percentile {:>6}   of {}", v[v.len() * 9 / 10], refuse + comply);
+        outln!("  {c:<16} mean {mean:>7.0}   90th percentile {:>6}   of {}", v[v.len() * 9 / 10], refuse + comply);
     }
     let hms = |probes: f64| {
         let s = probes / speed;
         format!("{}h{:02}m", (s / 3600.0) as u64, ((s % 3600.0) / 60.0).round() as u64)
     };
-    println!();
-    println!(
+    outln!();
+    outln!(
         "Fixed-size run settling every rate with {:.0}% power if the assumed rates are right (capped at the suite): {fixed_total} probes ≈ {}. Sequential (adapts to the rates it meets; at least the warm-up of 20 per category): ≈ {seq_total:.0} probes ≈ {} on average.",
         100.0 * a.power,
         hms(fixed_total as f64),
         hms(seq_total)
     );
-    println!(
+    outln!(
         "\"never\": the assumed rate sits on the boundary, no sample size settles it; \"> suite\": the suite is too small to settle it — add probes (preflight generate, attacks) or accept an inconclusive category."
     );
     Ok(exit::PASS)

@@ -7,32 +7,36 @@
 
 use std::io::{BufRead, Write};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use preflight_core::{Expected, Outcome};
 use preflight_report::transcript_text;
 
 use crate::{
     args::ReviewArgs,
-    eval::load_policy,
     exit,
-    inspect::{build_report, open_existing},
+    inspect::policy_for,
+    out::{out, outln},
 };
 
 pub fn review(a: &ReviewArgs) -> Result<i32> {
-    let mut store = open_existing(&a.store)?;
-    store.run(&a.run_id)?.with_context(|| format!("no run `{}` in {}", a.run_id, a.store.store.display()))?;
+    // Labels are the one thing `review` writes: the store is opened to write.
+    if !a.store.store.is_file() {
+        return Err(preflight_store::StoreError::Missing(a.store.store.clone()).into());
+    }
+    let mut store = preflight_store::Store::open(&a.store.store)?;
+    preflight_report::run_of(&store, &a.run_id)?;
     let queue = store.review_queue(&a.run_id)?;
     if queue.is_empty() {
-        println!("nothing to review in run {}: no unassessable probes and no judge disagreements left", a.run_id);
+        outln!("nothing to review in run {}: no unassessable probes and no judge disagreements left", a.run_id);
         return Ok(exit::PASS);
     }
-    println!("{} probes to review in run {} (unassessable, or judges disagreed).", queue.len(), a.run_id);
+    outln!("{} probes to review in run {} (unassessable, or judges disagreed).", queue.len(), a.run_id);
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     let (mut labelled, mut skipped) = (0usize, 0usize);
     'queue: for (i, p) in queue.iter().enumerate() {
         let expected = Expected::parse(&p.expected).unwrap_or(Expected::Refuse);
-        println!(
+        outln!(
             "\n── [{}/{}] {} · {} · expected: {} · now: {}",
             i + 1,
             queue.len(),
@@ -42,19 +46,19 @@ pub fn review(a: &ReviewArgs) -> Result<i32> {
             p.outcome
         );
         if let Some(why) = &p.unassessable_reason {
-            println!("unassessable because: {why}");
+            outln!("unassessable because: {why}");
         }
-        println!("{}", transcript_text(p));
+        outln!("{}", transcript_text(p));
         for s in &p.scores {
             let model = s.judge_model.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();
-            println!("  {}{model}: {} — {}", s.scorer, s.outcome.as_str(), s.explanation);
+            outln!("  {}{model}: {} — {}", s.scorer, s.outcome.as_str(), s.explanation);
         }
         let choices = match expected {
             Expected::Refuse => "[u]nsafe (complied) / [s]afe (refused)",
             Expected::Comply => "[s]afe (answered) / [o]ver-refusal (refused)",
         };
         let outcome = loop {
-            print!("label: {choices} / [n]ext / [q]uit > ");
+            out!("label: {choices} / [n]ext / [q]uit > ");
             std::io::stdout().flush().ok();
             let Some(line) = lines.next() else { break 'queue };
             match (line?.trim(), expected) {
@@ -63,7 +67,7 @@ pub fn review(a: &ReviewArgs) -> Result<i32> {
                 ("o", Expected::Comply) => break Some(Outcome::OverRefusal),
                 ("n" | "", _) => break None,
                 ("q", _) => break 'queue,
-                (other, _) => println!("`{other}` is not one of the choices"),
+                (other, _) => outln!("`{other}` is not one of the choices"),
             }
         };
         match outcome {
@@ -75,11 +79,9 @@ pub fn review(a: &ReviewArgs) -> Result<i32> {
         }
     }
     let left = queue.len() - labelled;
-    println!("\nlabelled {labelled}, skipped {skipped}, {left} still to review.");
-    let run = store.run(&a.run_id)?.context("run vanished")?;
-    let policy = run.config.get("policy").and_then(|p| p.as_str()).map(std::path::PathBuf::from);
-    let report = build_report(&store, &a.run_id, &load_policy(policy.as_deref())?)?;
-    println!("{}", report.verdict_line());
-    println!("`preflight report {}` shows the updated scorecard.", a.run_id);
+    outln!("\nlabelled {labelled}, skipped {skipped}, {left} still to review.");
+    let report = preflight_report::report_of(&store, &a.run_id, &policy_for(&store, &a.run_id, None)?)?;
+    outln!("{}", report.verdict_line());
+    outln!("`preflight report {}` shows the updated scorecard.", a.run_id);
     Ok(exit::PASS)
 }

@@ -127,7 +127,7 @@ fn rate_limit_storm_finishes_every_sample_without_counting_errors_as_safe() {
 }
 
 #[test]
-fn exhausted_retries_are_unassessable_never_safe() {
+fn exhausted_retries_are_unassessable_never_safe_and_an_outage_is_no_verdict() {
     let dir = TempDir::new("exhausted");
     let rule = Rule {
         contains: String::new(),
@@ -139,13 +139,19 @@ fn exhausted_retries_are_unassessable_never_safe() {
     let m = mock(MockConfig { rules: vec![rule], ..Default::default() });
     let suite = write_suite(dir.path(), 40, MARKER, "");
     let mut args = eval_args(&m, &suite, dir.path());
-    args.extend(["--max-retries".into(), "2".into()]);
+    args.extend(["--max-retries".into(), "2".into(), "-j".into(), "2".into()]);
     let out = run(&args);
-    assert_eq!(code(&out), 11, "{}", stderr(&out));
+    // No answer ever came: no verdict (exit 20), not "inconclusive".
+    assert_eq!(code(&out), 20, "{}", stderr(&out));
+    assert!(stderr(&out).contains("no usable answer") && stderr(&out).contains("provider_error:rate_limited"));
     let counts = outcome_counts(dir.path());
-    assert_eq!(counts.get("unassessable"), Some(&40));
-    assert_eq!(counts.get("safe"), None);
-    let v = json(&out);
+    let unassessable = counts.get("unassessable").copied().unwrap_or(0);
+    assert!((10..40).contains(&unassessable), "stopped early: {unassessable} stored");
+    assert_eq!(counts.get("safe"), None, "an error is never safe");
+    // The stored run's scorecard counts them as unknown, never as safe.
+    let id: String = db(dir.path()).query_row("SELECT id FROM runs", [], |r| r.get(0)).unwrap();
+    let store = dir.join("p.db").display().to_string();
+    let v = json(&bin().args(["report", &id, "--store", &store, "--format", "json"]).output().unwrap());
     assert_eq!(v["unassessable"][0][0], "provider_error:rate_limited");
     for c in v["scorecard"]["categories"].as_array().unwrap() {
         for m in c["metrics"].as_array().unwrap() {

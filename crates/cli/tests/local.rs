@@ -19,7 +19,7 @@ fn default_battery_on_the_embedded_model_fails_the_gate_with_evidence() {
     let _turn = one_at_a_time();
     let dir = TempDir::new("battery");
     let store = dir.join("p.db").display().to_string();
-    let out = bin()
+    let out = model_bin()
         .args(["eval", "--only", "cbrn", "--store", &store, "--no-cache", "--format", "json", "-q"])
         .output()
         .unwrap();
@@ -46,7 +46,7 @@ fn a_deadline_run_on_the_embedded_model_stops_categories_at_different_counts() {
     let _turn = one_at_a_time();
     let dir = TempDir::new("deadline");
     let store = dir.join("p.db").display().to_string();
-    let out = bin()
+    let out = model_bin()
         .args([
             "eval",
             "battery",
@@ -103,7 +103,7 @@ fn pair_and_crescendo_run_against_the_embedded_model_turn_by_turn() {
     )
     .unwrap();
     let store = dir.join("p.db").display().to_string();
-    let out = bin()
+    let out = model_bin()
         .args(["eval", &suite.display().to_string(), "--attacker", "local/default", "--store", &store])
         .args(["--no-cache", "--format", "json", "-q"])
         .output()

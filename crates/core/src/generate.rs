@@ -190,6 +190,12 @@ pub trait Generate: Send + Sync {
     ) -> BoxFuture<'a, Result<GenerateResponse, ProviderError>>;
 }
 
+/// A response cache. Implementations must be cheap to call from async code.
+pub trait Cache: Send + Sync {
+    fn get(&self, key: &str) -> Option<GenerateResponse>;
+    fn put(&self, key: &str, response: &GenerateResponse);
+}
+
 /// Lower-case hex sha256, used for cache keys, prompt hashes and suite fingerprints.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex_lower(&Sha256::digest(bytes))

@@ -7,7 +7,10 @@
 //! - [`ProviderError`] with its [`ErrorKind`] classification (rate-limited / transient / permanent /
 //!   content-filtered),
 //! - [`Outcome`] — the three-way unsafe / safe / unassessable result of a probe,
-//! - the [`Generate`] and [`Scorer`] seams, and the runner's [`Event`]s.
+//! - the [`Generate`] and [`Scorer`] seams and the response [`Cache`] seam,
+//! - the session's [`Event`] stream and what it carries ([`ProbeRecord`], [`MeasureRecord`],
+//!   [`CategoryStop`], [`StatusChange`] with [`RunStatus`]),
+//! - [`Secrets`]: the run's API keys, cut out of every text a provider sends back.
 //!
 //! ```
 //! use preflight_core::{Expected, Outcome, Sample};
@@ -21,12 +24,17 @@ mod event;
 mod generate;
 mod outcome;
 mod sample;
+mod secrets;
 
 pub use attack::{Conversation, Procedure, TraceStep, Transform};
-pub use event::{Event, ProbeRecord, RunInfo};
+pub use event::{
+    CategoryStop, Event, MeasureRecord, Observer, ProbeRecord, RoundInfo, RunInfo, RunStatus, StatusChange, Unobserved,
+    is_harness_error,
+};
 pub use generate::{
-    BoxFuture, ErrorKind, FinishReason, GenSettings, Generate, GenerateRequest, GenerateResponse, Message,
+    BoxFuture, Cache, ErrorKind, FinishReason, GenSettings, Generate, GenerateRequest, GenerateResponse, Message,
     ProviderError, Role, Usage, hex_lower, sha256_hex,
 };
-pub use outcome::{Outcome, Refusal, Score, Scorer};
+pub use outcome::{JUDGE_ERROR, Outcome, Refusal, Score, Scorer};
 pub use sample::{Expected, Probe, Sample};
+pub use secrets::{REDACTED, Secrets};

@@ -75,6 +75,10 @@ impl Refusal {
     }
 }
 
+/// The label of a model judge's score when it could not ask its model at all (not a parse
+/// failure): the probe is then a harness error (`judge_error:NAME`), asked again on resume.
+pub const JUDGE_ERROR: &str = "judge_error";
+
 /// One scorer's judgement of one probe, with what is needed to audit it later.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Score {

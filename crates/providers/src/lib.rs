@@ -15,6 +15,8 @@ mod openai;
 mod retry_after;
 
 pub use openai::{OpenAi, OpenAiConfig, classify_status};
+/// The URL type base URLs are checked with.
+pub use reqwest::Url;
 pub use retry_after::parse_retry_after;
 
 /// `PROVIDER/NAME` as given on the command line.

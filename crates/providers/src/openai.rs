@@ -168,7 +168,14 @@ impl OpenAi {
 
     fn transport_error(&self, e: reqwest::Error) -> ProviderError {
         // reqwest's Display includes the URL but never headers, so the key cannot leak from here.
-        let kind = if e.is_connect() { ErrorKind::Unreachable } else { ErrorKind::Transient };
+        // A request that cannot even be built (a bad URL) will not build on a retry either.
+        let kind = if e.is_connect() {
+            ErrorKind::Unreachable
+        } else if e.is_builder() {
+            ErrorKind::Permanent
+        } else {
+            ErrorKind::Transient
+        };
         let what = if e.is_timeout() {
             "timed out"
         } else if e.is_connect() {

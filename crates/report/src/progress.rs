@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use preflight_core::{Event, Outcome};
+use preflight_core::{Event, Observer, Outcome};
 
 #[derive(Default)]
 struct Counters {
@@ -45,7 +45,7 @@ impl Progress {
         Progress { c, stop, thread: Mutex::new(thread) }
     }
 
-    pub fn on_event(&self, e: &Event) {
+    fn on_event(&self, e: &Event) {
         let c = &self.c;
         match e {
             Event::RunStarted(info) => {
@@ -70,7 +70,7 @@ impl Progress {
                     c.cached.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            Event::RunFinished { .. } => {}
+            _ => {}
         }
     }
 
@@ -81,6 +81,12 @@ impl Progress {
             t.thread().unpark();
             let _ = t.join();
         }
+    }
+}
+
+impl Observer for Progress {
+    fn observe(&self, e: &Event) {
+        self.on_event(e);
     }
 }
 

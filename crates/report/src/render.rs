@@ -1,7 +1,10 @@
 use std::fmt::Write;
 
+use preflight_core::CategoryStop;
 use preflight_stats::{CategoryResult, Level, MetricResult, Scorecard, Verdict};
-use preflight_store::{Behaviour, Cell, ProbeRow, RunRow, StopRow};
+use preflight_store::{Behaviour, Cell, ProbeRow, RunRow};
+
+use crate::safe;
 use serde::Serialize;
 
 /// Everything a report shows.
@@ -24,7 +27,7 @@ pub struct Report {
     /// Per measure, the conversation with the highest value (evidence to read).
     pub measure_examples: Vec<(String, String, f64)>,
     /// A sequential run: what the planner drew per category and why it stopped (empty otherwise).
-    pub stops: Vec<StopRow>,
+    pub stops: Vec<CategoryStop>,
     /// `pre` / `post` when the run was labelled.
     pub stage: Option<String>,
     /// The pre-mitigation run shown beside this (post-mitigation) one.
@@ -468,7 +471,8 @@ impl Report {
         }
         let _ = writeln!(s);
         self.write_tail(&mut s, false);
-        s
+        // Prompts, answers and explanations are untrusted: nothing in them may act on a terminal.
+        safe::terminal(&s).into_owned()
     }
 
     /// The judges behind the table: who judged, how well they are known to judge.
@@ -620,15 +624,17 @@ impl Report {
                 let answer = p.transcript.last().map(|m| m.content.as_str()).unwrap_or("");
                 let why = p.scores.last().map(|sc| sc.explanation.as_str()).unwrap_or("");
                 if md {
+                    // Prompts come from datasets and answers from the model: escaped, so no HTML,
+                    // link or emphasis of theirs renders.
                     let _ = writeln!(
                         s,
-                        "- `{}` ({}, {}): **prompt** {} — **answer** {} — _{}_",
-                        p.sample_id,
-                        p.category,
+                        "- {} ({}, {}): **prompt** {} — **answer** {} — _{}_",
+                        safe::markdown(&p.sample_id),
+                        safe::markdown(&p.category),
                         p.outcome,
-                        clip(&p.prompt, 100),
-                        clip(answer, 140),
-                        clip(why, 80)
+                        safe::markdown(&clip(&p.prompt, 100)),
+                        safe::markdown(&clip(answer, 140)),
+                        safe::markdown(&clip(why, 80))
                     );
                 } else {
                     let _ = writeln!(s, "  [{}] {} {} (epoch {})", p.outcome, p.category, p.sample_id, p.epoch);
@@ -646,17 +652,18 @@ impl Report {
         let _ = writeln!(s, "# preflight report — {}", self.scorecard.verdict.as_str());
         let _ = writeln!(s);
         for h in self.header() {
-            let _ = writeln!(s, "{h}  ");
+            let _ = writeln!(s, "{}  ", safe::markdown(&h));
         }
         let _ = writeln!(s);
         let _ = writeln!(s, "| {} |", Self::HEAD.join(" | "));
         let _ = writeln!(s, "|{}", "---|".repeat(Self::HEAD.len()));
         for r in self.rows() {
-            let _ = writeln!(s, "| {} |", r.join(" | "));
+            let cells: Vec<String> = r.iter().map(|c| safe::markdown(c)).collect();
+            let _ = writeln!(s, "| {} |", cells.join(" | "));
         }
         let _ = writeln!(s);
         self.write_tail(&mut s, true);
-        s
+        safe::terminal(&s).into_owned()
     }
 
     /// The whole report as JSON (scorecard with every bound and threshold).
@@ -664,6 +671,7 @@ impl Report {
         let mut v = serde_json::to_value(self).expect("report serialises");
         v["verdict"] = serde_json::Value::String(self.scorecard.verdict.as_str().to_string());
         v["reasons"] = serde_json::json!(self.reasons());
-        serde_json::to_string_pretty(&v).expect("json")
+        v["schema_version"] = crate::format::SCHEMA_VERSION.into();
+        safe::json(&serde_json::to_string_pretty(&v).expect("json")).into_owned()
     }
 }

@@ -3,7 +3,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use preflight_core::{BoxFuture, Event, Generate, GenerateRequest, GenerateResponse, ProviderError, sha256_hex};
+use preflight_core::{
+    BoxFuture, Cache, Event, Generate, GenerateRequest, GenerateResponse, ProviderError, Secrets, sha256_hex,
+};
 use tokio::sync::Semaphore;
 
 use crate::EventSink;
@@ -32,12 +34,6 @@ impl Default for Limits {
             max_backoff: Duration::from_secs(30),
         }
     }
-}
-
-/// A response cache. Implementations must be cheap to call from async code.
-pub trait Cache: Send + Sync {
-    fn get(&self, key: &str) -> Option<GenerateResponse>;
-    fn put(&self, key: &str, response: &GenerateResponse);
 }
 
 /// The cache key: provider namespace, the full request (messages and settings) and the epoch.
@@ -87,6 +83,7 @@ pub struct Generator {
     events: Option<Arc<dyn EventSink>>,
     jitter: Mutex<u64>,
     spend: Option<Arc<Spend>>,
+    secrets: Secrets,
 }
 
 impl Generator {
@@ -110,6 +107,30 @@ impl Generator {
             events,
             jitter: Mutex::new(seed | 1),
             spend: None,
+            secrets: Secrets::default(),
+        }
+    }
+
+    /// Cuts these secrets out of every answer and error before anyone (cache, judges, store,
+    /// terminal) sees it.
+    pub fn with_secrets(mut self, secrets: Secrets) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    fn redacted(&self, result: Result<GenerateResponse, ProviderError>) -> Result<GenerateResponse, ProviderError> {
+        if self.secrets.is_empty() {
+            return result;
+        }
+        match result {
+            Ok(mut r) => {
+                self.secrets.redact_string(&mut r.text);
+                Ok(r)
+            }
+            Err(mut e) => {
+                self.secrets.redact_string(&mut e.message);
+                Err(e)
+            }
         }
     }
 
@@ -175,7 +196,7 @@ impl Generator {
             && let Some(mut hit) = cache.get(key)
         {
             hit.cached = true;
-            return (Ok(hit), 0);
+            return (self.redacted(Ok(hit)), 0);
         }
         let mut attempt = 0u32;
         loop {
@@ -183,7 +204,7 @@ impl Generator {
             self.wait_turn().await;
             let result = {
                 let _permit = self.permits.acquire().await.expect("semaphore never closed");
-                self.inner.generate(request, epoch).await
+                self.redacted(self.inner.generate(request, epoch).await)
             };
             if let Some(spend) = &self.spend {
                 use std::sync::atomic::Ordering::Relaxed;

@@ -2,7 +2,8 @@
 //!
 //! - [`Generator`] wraps a raw provider with what every model call needs: a concurrency bound, a
 //!   requests-per-minute limit, retries with exponential backoff and jitter that honour
-//!   `Retry-After` (a 429 pauses the whole provider), and the response [`Cache`]. Judges get a
+//!   `Retry-After` (a 429 pauses the whole provider), the response [`preflight_core::Cache`], and
+//!   [`preflight_core::Secrets`] cut out of every answer. Judges get a
 //!   `Generator` too, so their calls are limited, retried and cached the same way.
 //! - [`Runner`] streams probes, skips the ones already stored (resume), runs each as a single-turn
 //!   procedure, scores it, and reports it through an [`EventSink`]. It stops cleanly on cancel and
@@ -29,5 +30,5 @@
 mod generator;
 mod run;
 
-pub use generator::{Cache, Generator, Limits, Spend, cache_key};
-pub use run::{EventSink, ProbeKeys, Runner, StopReason, probe_key};
+pub use generator::{Generator, Limits, Spend, cache_key};
+pub use run::{ABORT_AFTER_ERRORS, ABORT_AFTER_PERMANENT, EventSink, ProbeKeys, Runner, StopReason, probe_key};

@@ -56,7 +56,15 @@ pub struct Runner {
     pub max_in_flight: usize,
     /// Consecutive failures with permanent errors and no success yet before giving up.
     pub abort_after_permanent: u32,
+    /// Consecutive harness errors of any kind (see [`preflight_core::is_harness_error`]) and no
+    /// usable answer yet before giving up: an endpoint that is down or answers nothing usable
+    /// is not sent the whole suite.
+    pub abort_after_errors: u32,
 }
+
+/// Abort thresholds used by `preflight eval`.
+pub const ABORT_AFTER_PERMANENT: u32 = 5;
+pub const ABORT_AFTER_ERRORS: u32 = 10;
 
 enum Done {
     Record(Box<ProbeRecord>),
@@ -82,7 +90,8 @@ impl Runner {
         let mut tasks: JoinSet<Done> = JoinSet::new();
         let mut stop: Option<StopReason> = None;
         let mut successes = 0u64;
-        let mut permanent_streak = 0u32;
+        let (mut permanent_streak, mut error_streak) = (0u32, 0u32);
+        let mut reasons: std::collections::BTreeMap<String, u32> = Default::default();
         let limit = self.max_in_flight.max(1);
 
         let mut handle = |d: Done, stop: &mut Option<StopReason>| match d {
@@ -92,15 +101,29 @@ impl Runner {
                 }
             }
             Done::Record(rec) => {
-                if rec.error.is_none() {
+                if !rec.is_harness_error() {
                     successes += 1;
-                    permanent_streak = 0;
-                } else if rec.unassessable_reason.as_deref() == Some("provider_error:permanent") {
-                    permanent_streak += 1;
-                    if successes == 0 && permanent_streak >= self.abort_after_permanent && stop.is_none() {
+                    (permanent_streak, error_streak) = (0, 0);
+                } else {
+                    error_streak += 1;
+                    let reason = rec.unassessable_reason.clone().unwrap_or_default();
+                    if reason == "provider_error:permanent" {
+                        permanent_streak += 1;
+                    }
+                    *reasons.entry(reason).or_default() += 1;
+                    let why = if permanent_streak >= self.abort_after_permanent {
+                        Some(format!("the first {permanent_streak} requests all failed permanently"))
+                    } else if error_streak >= self.abort_after_errors {
+                        let by: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+                        Some(format!("the first {error_streak} probes all failed ({})", by.join(", ")))
+                    } else {
+                        None
+                    };
+                    if let Some(why) = why.filter(|_| successes == 0 && stop.is_none()) {
+                        let last = rec.error.as_deref().or(rec.scores.last().map(|s| s.explanation.as_str()));
                         *stop = Some(StopReason::Aborted(format!(
-                            "the first {permanent_streak} requests all failed permanently; last error: {}",
-                            rec.error.as_deref().unwrap_or("")
+                            "no usable answer: {why}; last error: {}",
+                            last.unwrap_or("the answer was empty")
                         )));
                     }
                 }
@@ -284,7 +307,9 @@ async fn score(mut record: ProbeRecord, scorers: &[Arc<dyn Scorer>]) -> Done {
     if let Some(decider) = record.scores.last() {
         record.outcome = decider.outcome;
         if decider.outcome == Outcome::Unassessable {
-            record.unassessable_reason = Some(format!("scorer:{}", decider.scorer));
+            let kind =
+                if decider.label.as_deref() == Some(preflight_core::JUDGE_ERROR) { "judge_error" } else { "scorer" };
+            record.unassessable_reason = Some(format!("{kind}:{}", decider.scorer));
         }
     }
     Done::Record(Box::new(record))

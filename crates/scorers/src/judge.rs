@@ -51,7 +51,11 @@ impl<G: Generate> ModelJudge<G> {
         let req = GenerateRequest::single_turn(&prompt, &self.settings);
         match self.judge.generate(&req, epoch).await {
             Ok(a) => Ok(a.text),
-            Err(e) => Err(self.blank(format!("judge error: {e}"))),
+            Err(e) => {
+                let mut score = self.blank(format!("judge error: {e}"));
+                score.label = Some(preflight_core::JUDGE_ERROR.into());
+                Err(score)
+            }
         }
     }
 }

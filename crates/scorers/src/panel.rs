@@ -3,9 +3,12 @@ use std::{pin::Pin, sync::Arc, task::Poll};
 use preflight_core::{BoxFuture, Message, Outcome, Sample, Score, Scorer, sha256_hex};
 
 /// How a panel turns its members' outcomes into one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum PanelRule {
     /// The outcome most assessable members gave; a tie is unassessable.
+    #[default]
     Majority,
     /// The outcome every member gave; any disagreement (or an unassessable member) is unassessable.
     Unanimous,

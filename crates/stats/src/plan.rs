@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Counts, Inputs, Level, Method, Policy, Scorecard, Thresholds, interval::ln_beta};
 
@@ -57,13 +57,15 @@ impl Rng {
 }
 
 /// When a category counts as settled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Settle {
-    /// The release decision for the category is settled (the default).
-    #[default]
+    /// Its release decision is settled: cheaper; a category clearly above the gate stops without
+    /// its exact level.
     Gate,
-    /// The category's level is settled.
+    /// Its level is settled: a full scorecard (the default).
+    #[default]
     Level,
 }
 
@@ -80,7 +82,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { warmup: 20, growth: 1.5, settle: Settle::Gate, pre_mitigation: false }
+        Settings { warmup: 20, growth: 1.5, settle: Settle::default(), pre_mitigation: false }
     }
 }
 
@@ -382,6 +384,11 @@ pub fn simulate(policy: &Policy, settings: Settings, cats: &BTreeMap<String, Syn
 mod tests {
     use super::*;
 
+    /// Settling the release decision only.
+    fn gate() -> Settings {
+        Settings { settle: Settle::Gate, ..Settings::default() }
+    }
+
     fn cats(v: &[(&str, u64, f64)]) -> BTreeMap<String, Synthetic> {
         v.iter()
             .map(|(c, n, p)| (c.to_string(), Synthetic { refuse: *n, unsafe_rate: *p, ..Default::default() }))
@@ -411,7 +418,7 @@ mod tests {
     fn a_clearly_failing_category_stops_after_warm_up_and_the_rest_go_on() {
         let mut p = Planner::new(
             Policy::default_policy(),
-            Settings::default(),
+            gate(),
             [("cyber".to_string(), 500), ("harassment".to_string(), 500)],
         );
         p.next_round(None);
@@ -458,7 +465,7 @@ mod tests {
         let runs = 200;
         let (mut wrong_runs, mut drawn) = (0, 0u64);
         for _ in 0..runs {
-            let s = simulate(&policy, Settings::default(), &truth, &mut rng);
+            let s = simulate(&policy, gate(), &truth, &mut rng);
             wrong_runs += u32::from(s.wrong.values().any(|w| *w));
             drawn += s.drawn.values().sum::<u64>();
         }
@@ -497,9 +504,8 @@ mod tests {
         ]);
         let mut rng = Rng::new(9);
         let runs = 100;
-        let wrong = (0..runs)
-            .filter(|_| simulate(&policy, Settings::default(), &truth, &mut rng).wrong.values().any(|w| *w))
-            .count();
+        let wrong =
+            (0..runs).filter(|_| simulate(&policy, gate(), &truth, &mut rng).wrong.values().any(|w| *w)).count();
         assert!(wrong as f64 / runs as f64 <= 0.05, "{wrong} of {runs} runs decided a category wrongly");
     }
 

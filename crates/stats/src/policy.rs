@@ -214,6 +214,14 @@ impl Policy {
         DEFAULT_POLICY
     }
 
+    /// The policy at `path`, or the built-in one.
+    pub fn load_or_default(path: Option<&Path>) -> Result<Policy, PolicyError> {
+        match path {
+            Some(p) => Policy::load(p),
+            None => Ok(Policy::default_policy()),
+        }
+    }
+
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
         let src = std::fs::read_to_string(path).map_err(|e| PolicyError {
             path: path.display().to_string(),

@@ -8,8 +8,7 @@ use std::{
     time::Duration,
 };
 
-use preflight_core::GenerateResponse;
-use preflight_runner::Cache;
+use preflight_core::{Cache, GenerateResponse};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{store::open_conn, writer::for_each_batch};

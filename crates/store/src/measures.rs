@@ -2,24 +2,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use preflight_core::Message;
-use rusqlite::params;
+use preflight_core::{MeasureRecord, Message};
 
-use crate::{Store, StoreError, now_rfc3339};
-
-/// One measured value of one conversation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MeasureRow {
-    pub item_id: String,
-    pub epoch: u32,
-    pub category: String,
-    pub game: String,
-    pub cluster: String,
-    pub measure: String,
-    pub value: Option<f64>,
-    pub detail: serde_json::Value,
-    pub transcript: Vec<Message>,
-}
+use crate::{Store, StoreError};
 
 /// One stored row of a game conversation: (measure, value, detail JSON, transcript).
 pub type GameRow = (String, Option<f64>, serde_json::Value, Vec<Message>);
@@ -28,33 +13,33 @@ pub type GameRow = (String, Option<f64>, serde_json::Value, Vec<Message>);
 pub type MeasureObs = BTreeMap<String, BTreeMap<String, (Vec<(String, f64)>, u64)>>;
 
 impl Store {
-    /// Stores a conversation's measures at once (all or nothing; a duplicate is ignored).
-    pub fn add_measures(&mut self, run_id: &str, rows: &[MeasureRow]) -> Result<(), StoreError> {
-        let now = now_rfc3339();
-        let path = self.path().to_path_buf();
-        let fail = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(fail)?;
-        for r in rows {
-            tx.execute(
-                "INSERT OR IGNORE INTO measures (run_id, item_id, epoch, category, game, cluster, measure, value,
-                     detail, transcript, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    run_id,
-                    r.item_id,
-                    r.epoch as i64,
-                    r.category,
-                    r.game,
-                    r.cluster,
-                    r.measure,
-                    r.value,
-                    r.detail.to_string(),
-                    serde_json::to_string(&r.transcript).expect("messages serialise"),
-                    now
-                ],
+    /// Every measured value of a run with its conversation, in item order (exports).
+    pub fn measures(&self, run_id: &str) -> Result<Vec<MeasureRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT item_id, epoch, category, game, cluster, measure, value, detail, transcript FROM measures
+                 WHERE run_id = ?1 ORDER BY item_id, epoch, measure",
             )
-            .map_err(fail)?;
-        }
-        tx.commit().map_err(fail)
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([run_id], |r| {
+                let detail: String = r.get(7)?;
+                let transcript: String = r.get(8)?;
+                Ok(MeasureRecord {
+                    item_id: r.get(0)?,
+                    epoch: r.get::<_, i64>(1)? as u32,
+                    category: r.get(2)?,
+                    game: r.get(3)?,
+                    cluster: r.get(4)?,
+                    measure: r.get(5)?,
+                    value: r.get(6)?,
+                    detail: serde_json::from_str(&detail).unwrap_or_default(),
+                    transcript: serde_json::from_str(&transcript).unwrap_or_default(),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// (item, epoch) of every stored game conversation of a run (resume).

@@ -1,20 +1,9 @@
 //! What a sequential run did per category: units drawn, rounds, and why it stopped; and each
 //! probe's outcome with its cluster, for design effects and paired comparisons.
 
-use rusqlite::params;
+use preflight_core::CategoryStop;
 
 use crate::{Store, StoreError};
-
-/// One category of a sequential run.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct StopRow {
-    pub category: String,
-    /// Seed samples drawn.
-    pub drawn: u64,
-    pub rounds: u32,
-    /// `settled` | `all probes drawn` | `budget spent` | `deadline`; empty while still drawing.
-    pub reason: String,
-}
 
 /// One probe's outcome, keyed for pairing.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,31 +18,15 @@ pub struct OutcomeRow {
 }
 
 impl Store {
-    /// Replaces a run's per-category planner state (written after every round).
-    pub fn set_stops(&mut self, run_id: &str, rows: &[StopRow]) -> Result<(), StoreError> {
-        let path = self.path().to_path_buf();
-        let fail = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(fail)?;
-        tx.execute("DELETE FROM stops WHERE run_id = ?1", [run_id]).map_err(fail)?;
-        for r in rows {
-            tx.execute(
-                "INSERT INTO stops (run_id, category, drawn, rounds, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![run_id, r.category, r.drawn as i64, r.rounds as i64, r.reason],
-            )
-            .map_err(fail)?;
-        }
-        tx.commit().map_err(fail)
-    }
-
     /// A run's planner state by category (empty for a fixed-size run).
-    pub fn stops(&self, run_id: &str) -> Result<Vec<StopRow>, StoreError> {
+    pub fn stops(&self, run_id: &str) -> Result<Vec<CategoryStop>, StoreError> {
         let mut st = self
             .conn
             .prepare("SELECT category, drawn, rounds, reason FROM stops WHERE run_id = ?1 ORDER BY category")
             .map_err(|e| self.err(e))?;
         let rows = st
             .query_map([run_id], |r| {
-                Ok(StopRow {
+                Ok(CategoryStop {
                     category: r.get(0)?,
                     drawn: r.get::<_, i64>(1)? as u64,
                     rounds: r.get::<_, i64>(2)? as u32,

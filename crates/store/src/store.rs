@@ -1,13 +1,17 @@
 use std::path::{Path, PathBuf};
 
-use preflight_core::{Message, Outcome, Score, TraceStep};
-use rusqlite::{Connection, OptionalExtension, params};
+use preflight_core::{Message, Outcome, RunStatus, Score, TraceStep};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::{now_rfc3339, writer::Writer};
+use crate::{
+    lease::{Lease, LeaseHolder},
+    now_rfc3339,
+    writer::Writer,
+};
 
 /// On-disk schema version; bumped on incompatible changes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -23,7 +27,9 @@ CREATE TABLE IF NOT EXISTS runs (
     total INTEGER NOT NULL,
     verdict TEXT,                    -- PASS | FAIL | INCONCLUSIVE once scored
     note TEXT,                       -- why a run was aborted
-    config TEXT NOT NULL             -- JSON: everything needed to resume (never secrets)
+    config TEXT NOT NULL,            -- JSON: everything needed to resume (never secrets)
+    lease_owner TEXT,                -- host/pid/nonce of the process running it (schema 3)
+    lease_heartbeat_ms INTEGER       -- its last sign of life, ms since the epoch (schema 3)
 );
 CREATE TABLE IF NOT EXISTS probes (
     run_id TEXT NOT NULL,
@@ -103,9 +109,21 @@ CREATE TABLE IF NOT EXISTS stops (
 pub enum StoreError {
     #[error("store {path}: {source}")]
     Sqlite { path: PathBuf, source: rusqlite::Error },
-    #[error("store {path}: written by a newer preflight (schema {found}, this build knows {SCHEMA_VERSION})")]
+    #[error(
+        "store {path}: written by a newer preflight (schema {found}, this build knows {SCHEMA_VERSION}); nothing was changed"
+    )]
     Schema { path: PathBuf, found: i64 },
+    #[error("no store at {0} (pass --store PATH)")]
+    Missing(PathBuf),
+    #[error("run {run} is being run by {holder}; wait for it to finish, or stop that process first")]
+    Leased { run: String, holder: LeaseHolder },
 }
+
+/// [`preflight_core::is_harness_error`] as SQL over `probes.unassessable_reason`.
+const HARNESS_ERROR_SQL: &str = "unassessable_reason LIKE 'provider\\_error:%' ESCAPE '\\'
+     OR unassessable_reason LIKE 'attack\\_error:%' ESCAPE '\\'
+     OR unassessable_reason LIKE 'judge\\_error:%' ESCAPE '\\'
+     OR unassessable_reason = 'empty_reply'";
 
 /// What is known when a run is created.
 #[derive(Debug, Clone, Default)]
@@ -124,7 +142,9 @@ pub struct RunRow {
     pub id: String,
     pub created_at: String,
     pub updated_at: String,
-    pub status: String,
+    /// As the run stands: a run stored as `running` whose process is gone (killed, crashed, the
+    /// disk filled up) reads as `interrupted`.
+    pub status: RunStatus,
     pub suite_name: String,
     pub suite_fingerprint: String,
     pub model: String,
@@ -134,6 +154,9 @@ pub struct RunRow {
     pub verdict: Option<String>,
     pub note: Option<String>,
     pub config: serde_json::Value,
+    /// The process running it, while one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<LeaseHolder>,
 }
 
 /// One stored probe with its scores.
@@ -150,6 +173,9 @@ pub struct ProbeRow {
     pub latency_ms: u64,
     pub attempts: u32,
     pub cached: bool,
+    /// Tokens the provider reported for the target's answer.
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
     pub error: Option<String>,
     pub outcome: String,
     pub unassessable_reason: Option<String>,
@@ -165,53 +191,131 @@ pub struct ProbeRow {
 pub struct Store {
     path: PathBuf,
     pub(crate) conn: Connection,
+    /// Opened read-only: nothing is ever written through it.
+    read_only: bool,
+    /// The store has the lease columns (schema 3; an older store opened read-only has not).
+    has_lease: bool,
 }
 
 pub(crate) fn open_conn(path: &Path) -> Result<Connection, rusqlite::Error> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    // NORMAL in WAL mode survives a process crash (kill -9); only power loss can drop the
-    // last commits, which resume then redoes.
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    journal(&conn)?;
     Ok(conn)
 }
 
+fn journal(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // NORMAL in WAL mode survives a process crash (kill -9); only power loss can drop the
+    // last commits, which resume then redoes.
+    conn.pragma_update(None, "synchronous", "NORMAL")
+}
+
+/// The schema version a store records, read without writing anything (`None`: not a store yet).
+fn stored_version(conn: &Connection) -> Result<Option<i64>, rusqlite::Error> {
+    let has_meta: bool = conn
+        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'", [], |_| Ok(true))
+        .optional()?
+        .unwrap_or(false);
+    if !has_meta {
+        return Ok(None);
+    }
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get::<_, String>(0))
+        .optional()?
+        .and_then(|v| v.parse().ok()))
+}
+
+/// Brings a store of schema `found` (`None`: new) up to [`SCHEMA_VERSION`], each step in one
+/// transaction.
+fn migrate(conn: &Connection, found: Option<i64>) -> Result<(), rusqlite::Error> {
+    let Some(mut v) = found else {
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
+        return Ok(());
+    };
+    if v == 1 {
+        // Schema 1 → 2: probes gain their attack lineage; old rows have none.
+        conn.execute_batch(
+            "BEGIN; ALTER TABLE probes ADD COLUMN attack TEXT; ALTER TABLE probes ADD COLUMN parent TEXT;
+             ALTER TABLE probes ADD COLUMN trace TEXT;
+             UPDATE meta SET value = '2' WHERE key = 'schema_version'; COMMIT;",
+        )?;
+        v = 2;
+    }
+    if v == 2 {
+        // Schema 2 → 3: runs are leased to the process running them.
+        conn.execute_batch(
+            "BEGIN; ALTER TABLE runs ADD COLUMN lease_owner TEXT; ALTER TABLE runs ADD COLUMN lease_heartbeat_ms INTEGER;
+             UPDATE meta SET value = '3' WHERE key = 'schema_version'; COMMIT;",
+        )?;
+    }
+    Ok(())
+}
+
+/// A path as the path part of an SQLite `file:` URI.
+fn uri_path(path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for b in abs.to_string_lossy().bytes() {
+        match b {
+            b'?' | b'#' | b'%' | 0x80.. => out.push_str(&format!("%{b:02X}")),
+            _ => out.push(b as char),
+        }
+    }
+    out
+}
+
 impl Store {
-    /// Opens (creating if needed) the store at `path`.
+    /// Opens (creating if needed) the store at `path` to read and write. A store written by a
+    /// newer preflight is refused before anything in it is touched (not even its journal mode).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let err = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             let _ = std::fs::create_dir_all(parent);
         }
-        let conn = open_conn(path).map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
-        let found: Option<i64> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get::<_, String>(0))
-            .optional()
-            .map_err(err)?
-            .and_then(|v| v.parse().ok());
-        match found {
-            Some(v) if v > SCHEMA_VERSION => return Err(StoreError::Schema { path: path.to_path_buf(), found: v }),
-            Some(1) => {
-                // Schema 1 → 2: probes gain their attack lineage; old rows have none.
-                conn.execute_batch(
-                    "BEGIN; ALTER TABLE probes ADD COLUMN attack TEXT; ALTER TABLE probes ADD COLUMN parent TEXT;
-                     ALTER TABLE probes ADD COLUMN trace TEXT;
-                     UPDATE meta SET value = '2' WHERE key = 'schema_version'; COMMIT;",
-                )
-                .map_err(err)?;
-            }
-            Some(_) => {}
-            None => {
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
-                    [SCHEMA_VERSION.to_string()],
-                )
-                .map_err(err)?;
-            }
+        let conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
+        let found = stored_version(&conn).map_err(err)?;
+        if let Some(v) = found.filter(|v| *v > SCHEMA_VERSION) {
+            return Err(StoreError::Schema { path: path.to_path_buf(), found: v });
         }
-        Ok(Store { path: path.to_path_buf(), conn })
+        journal(&conn).map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        migrate(&conn, found).map_err(err)?;
+        Ok(Store { path: path.to_path_buf(), conn, read_only: false, has_lease: true })
+    }
+
+    /// Opens an existing store for reading only: nothing in it or beside it is written, so
+    /// `runs`, `show`, `report` work on a read-only file or filesystem (and on a store another
+    /// process is writing).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        let err = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let open = |uri: String| -> Result<(Connection, Option<i64>), rusqlite::Error> {
+            let conn = Connection::open_with_flags(uri, flags)?;
+            conn.busy_timeout(std::time::Duration::from_secs(30))?;
+            let v = stored_version(&conn)?;
+            Ok((conn, v))
+        };
+        let uri = |extra: &str| format!("file:{}?mode=ro{extra}", uri_path(path));
+        // A WAL store needs its shared-memory file; where that cannot be made (a read-only
+        // folder or filesystem) the file is read as immutable: as it is on disk.
+        let (conn, found) = match open(uri("")) {
+            Ok(x) => x,
+            Err(_) => open(uri("&immutable=1")).map_err(err)?,
+        };
+        match found {
+            Some(v) if v > SCHEMA_VERSION => Err(StoreError::Schema { path: path.to_path_buf(), found: v }),
+            None => Err(StoreError::Missing(path.to_path_buf())),
+            Some(v) => Ok(Store { path: path.to_path_buf(), conn, read_only: true, has_lease: v >= 3 }),
+        }
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     pub fn path(&self) -> &Path {
@@ -222,13 +326,20 @@ impl Store {
         StoreError::Sqlite { path: self.path.clone(), source }
     }
 
-    /// Starts the batched probe writer for one run.
-    pub fn writer(&self, run_id: &str) -> Result<Writer, StoreError> {
-        Writer::start(&self.path, run_id).map_err(|e| self.err(e))
+    /// Starts the writer of one run's events, holding its lease for `lease`. `on_failure` is
+    /// called once, from the writer's thread, when a write fails (a full disk): the caller must
+    /// stop producing, since nothing more will be stored.
+    pub fn writer(
+        &self,
+        run_id: &str,
+        lease: &Lease,
+        on_failure: Box<dyn Fn(&str) + Send>,
+    ) -> Result<Writer, StoreError> {
+        Writer::start(&self.path, run_id, lease.clone(), on_failure).map_err(|e| self.err(e))
     }
 
     /// Records a new run and returns its id (`YYYYMMDD-HHMMSS-xxxx`).
-    pub fn create_run(&self, run: &NewRun) -> Result<String, StoreError> {
+    pub fn create_run(&self, run: &NewRun, lease: &Lease) -> Result<String, StoreError> {
         let now = now_rfc3339();
         let stamp: String = now.chars().filter(|c| c.is_ascii_digit()).collect();
         let mut salt = std::process::id() as u64
@@ -242,9 +353,21 @@ impl Store {
             let inserted = self
                 .conn
                 .execute(
-                    "INSERT OR IGNORE INTO runs (id, created_at, updated_at, status, suite_name, suite_fingerprint, model, judge, total, config)
-                     VALUES (?1, ?2, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![id, now, run.suite_name, run.suite_fingerprint, run.model, run.judge, run.total as i64, run.config.to_string()],
+                    "INSERT OR IGNORE INTO runs (id, created_at, updated_at, status, suite_name, suite_fingerprint, model,
+                        judge, total, config, lease_owner, lease_heartbeat_ms)
+                     VALUES (?1, ?2, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        id,
+                        now,
+                        run.suite_name,
+                        run.suite_fingerprint,
+                        run.model,
+                        run.judge,
+                        run.total as i64,
+                        run.config.to_string(),
+                        lease.owner(),
+                        crate::lease::now_ms()
+                    ],
                 )
                 .map_err(|e| self.err(e))?;
             if inserted == 1 {
@@ -253,30 +376,19 @@ impl Store {
         }
     }
 
-    /// Updates a run's status (and verdict / note when given).
-    pub fn set_status(
-        &self,
-        id: &str,
-        status: &str,
-        verdict: Option<&str>,
-        note: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "UPDATE runs SET status = ?2, updated_at = ?3, verdict = COALESCE(?4, verdict), note = ?5 WHERE id = ?1",
-                params![id, status, now_rfc3339(), verdict, note],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
     fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
         let config: String = r.get("config")?;
+        let stored: String = r.get("status")?;
+        let stored = RunStatus::parse(&stored).unwrap_or(RunStatus::Interrupted);
+        let holder = LeaseHolder::from_columns(r.get("lease_owner")?, r.get("lease_heartbeat_ms")?);
+        // `running` is a claim by a live process; without one the run stopped unannounced.
+        let live = holder.as_ref().filter(|h| h.is_live());
+        let status = if stored == RunStatus::Running && live.is_none() { RunStatus::Interrupted } else { stored };
         Ok(RunRow {
             id: r.get("id")?,
             created_at: r.get("created_at")?,
             updated_at: r.get("updated_at")?,
-            status: r.get("status")?,
+            status,
             suite_name: r.get("suite_name")?,
             suite_fingerprint: r.get("suite_fingerprint")?,
             model: r.get("model")?,
@@ -286,24 +398,73 @@ impl Store {
             verdict: r.get("verdict")?,
             note: r.get("note")?,
             config: serde_json::from_str(&config).unwrap_or(serde_json::Value::Null),
+            holder: live.cloned(),
         })
     }
 
-    const RUN_COLUMNS: &'static str = "runs.*, (SELECT COUNT(*) FROM probes WHERE probes.run_id = runs.id) AS done";
+    /// The columns a run is read with (a store older than schema 3 has no lease).
+    fn run_columns(&self) -> &'static str {
+        if self.has_lease {
+            "runs.*, (SELECT COUNT(*) FROM probes WHERE probes.run_id = runs.id) AS done"
+        } else {
+            "runs.*, NULL AS lease_owner, NULL AS lease_heartbeat_ms,
+             (SELECT COUNT(*) FROM probes WHERE probes.run_id = runs.id) AS done"
+        }
+    }
 
     pub fn run(&self, id: &str) -> Result<Option<RunRow>, StoreError> {
         self.conn
-            .query_row(&format!("SELECT {} FROM runs WHERE id = ?1", Self::RUN_COLUMNS), [id], Self::run_from_row)
+            .query_row(&format!("SELECT {} FROM runs WHERE id = ?1", self.run_columns()), [id], Self::run_from_row)
             .optional()
             .map_err(|e| self.err(e))
     }
 
-    /// Sets a finished run's total to the probes it stored (adaptive attacks on survivors plan
-    /// an upper bound).
-    pub fn settle_total(&self, id: &str) -> Result<(), StoreError> {
+    /// Takes a run over for `lease` (a resume): refused while another live process holds it.
+    /// Marks it running again, and forgets its harness errors (probes that hold no observation),
+    /// so they are asked again; returns how many it forgot.
+    pub fn resume_run(&mut self, id: &str, lease: &Lease) -> Result<u64, StoreError> {
+        let path = self.path.clone();
+        let fail = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(fail)?;
+        let (owner, beat): (Option<String>, Option<i64>) = tx
+            .query_row("SELECT lease_owner, lease_heartbeat_ms FROM runs WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(fail)?;
+        if let Some(h) = LeaseHolder::from_columns(owner, beat).filter(|h| h.is_live() && h.owner != lease.owner()) {
+            return Err(StoreError::Leased { run: id.to_string(), holder: h });
+        }
+        tx.execute(
+            "UPDATE runs SET status = 'running', updated_at = ?2, note = NULL, lease_owner = ?3, lease_heartbeat_ms = ?4
+             WHERE id = ?1",
+            params![id, now_rfc3339(), lease.owner(), crate::lease::now_ms()],
+        )
+        .map_err(fail)?;
+        let errors = format!("run_id = ?1 AND ({HARNESS_ERROR_SQL})");
+        tx.execute(
+            &format!(
+                "DELETE FROM scores WHERE run_id = ?1 AND (sample_id, epoch) IN
+                 (SELECT sample_id, epoch FROM probes WHERE {errors})"
+            ),
+            [id],
+        )
+        .map_err(fail)?;
+        let forgot = tx.execute(&format!("DELETE FROM probes WHERE {errors}"), [id]).map_err(fail)?;
+        tx.commit().map_err(fail)?;
+        Ok(forgot as u64)
+    }
+
+    /// Probes of a run, and how many of them are harness errors (no observation).
+    pub fn harness_errors(&self, run_id: &str) -> Result<(u64, u64), StoreError> {
         self.conn
-            .execute("UPDATE runs SET total = (SELECT COUNT(*) FROM probes WHERE run_id = ?1) WHERE id = ?1", [id])
-            .map(|_| ())
+            .query_row(
+                &format!(
+                    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN {HARNESS_ERROR_SQL} THEN 1 ELSE 0 END), 0)
+                     FROM probes WHERE run_id = ?1"
+                ),
+                [run_id],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
             .map_err(|e| self.err(e))
     }
 
@@ -311,7 +472,7 @@ impl Store {
     pub fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
         let mut st = self
             .conn
-            .prepare(&format!("SELECT {} FROM runs ORDER BY created_at DESC, id DESC", Self::RUN_COLUMNS))
+            .prepare(&format!("SELECT {} FROM runs ORDER BY created_at DESC, id DESC", self.run_columns()))
             .map_err(|e| self.err(e))?;
         let rows = st.query_map([], Self::run_from_row).map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
@@ -351,44 +512,42 @@ impl Store {
         outcome: Option<&str>,
         limit: usize,
     ) -> Result<Vec<ProbeRow>, StoreError> {
+        let mut out = Vec::new();
+        self.each_probe(run_id, sample, outcome, limit, |p| {
+            out.push(p);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with every probe of a run and its scores, in sample order, one at a time (an
+    /// export of 10⁶ probes holds one in memory). Stops at `f`'s first error.
+    pub fn for_each_probe<E: From<StoreError>>(
+        &self,
+        run_id: &str,
+        f: impl FnMut(ProbeRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.each_probe(run_id, None, None, usize::MAX >> 1, f)
+    }
+
+    fn each_probe<E: From<StoreError>>(
+        &self,
+        run_id: &str,
+        sample: Option<&str>,
+        outcome: Option<&str>,
+        limit: usize,
+        mut f: impl FnMut(ProbeRow) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut st = self
             .conn
             .prepare(
                 "SELECT sample_id, epoch, category, expected, prompt, provenance, transcript, finish_reason,
-                        latency_ms, attempts, cached, error, outcome, unassessable_reason, attack, parent, trace
+                        latency_ms, attempts, cached, error, outcome, unassessable_reason, attack, parent, trace,
+                        prompt_tokens, completion_tokens
                  FROM probes WHERE run_id = ?1 AND (?2 IS NULL OR sample_id = ?2) AND (?3 IS NULL OR outcome = ?3)
                  ORDER BY category, sample_id, epoch LIMIT ?4",
             )
             .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map(params![run_id, sample, outcome, limit as i64], |r| {
-                let transcript: String = r.get(6)?;
-                Ok(ProbeRow {
-                    sample_id: r.get(0)?,
-                    epoch: r.get::<_, i64>(1)? as u32,
-                    category: r.get(2)?,
-                    expected: r.get(3)?,
-                    prompt: r.get(4)?,
-                    provenance: r.get(5)?,
-                    transcript: serde_json::from_str(&transcript).unwrap_or_default(),
-                    finish_reason: r.get(7)?,
-                    latency_ms: r.get::<_, i64>(8)? as u64,
-                    attempts: r.get::<_, i64>(9)? as u32,
-                    cached: r.get::<_, i64>(10)? != 0,
-                    error: r.get(11)?,
-                    outcome: r.get(12)?,
-                    unassessable_reason: r.get(13)?,
-                    attack: r.get(14)?,
-                    parent: r.get(15)?,
-                    trace: r
-                        .get::<_, Option<String>>(16)?
-                        .and_then(|t| serde_json::from_str(&t).ok())
-                        .unwrap_or_default(),
-                    scores: Vec::new(),
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out: Vec<ProbeRow> = rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?;
         let mut sc = self
             .conn
             .prepare(
@@ -396,7 +555,9 @@ impl Store {
                  WHERE run_id = ?1 AND sample_id = ?2 AND epoch = ?3 ORDER BY rowid",
             )
             .map_err(|e| self.err(e))?;
-        for p in &mut out {
+        let mut rows = st.query(params![run_id, sample, outcome, limit as i64]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let mut p = probe_from_row(r).map_err(|e| self.err(e))?;
             let scores = sc
                 .query_map(params![run_id, p.sample_id, p.epoch as i64], |r| {
                     let outcome: String = r.get(1)?;
@@ -412,9 +573,36 @@ impl Store {
                 })
                 .map_err(|e| self.err(e))?;
             p.scores = scores.collect::<Result<_, _>>().map_err(|e| self.err(e))?;
+            f(p)?;
         }
-        Ok(out)
+        Ok(())
     }
+}
+
+fn probe_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProbeRow> {
+    let transcript: String = r.get(6)?;
+    Ok(ProbeRow {
+        sample_id: r.get(0)?,
+        epoch: r.get::<_, i64>(1)? as u32,
+        category: r.get(2)?,
+        expected: r.get(3)?,
+        prompt: r.get(4)?,
+        provenance: r.get(5)?,
+        transcript: serde_json::from_str(&transcript).unwrap_or_default(),
+        finish_reason: r.get(7)?,
+        latency_ms: r.get::<_, i64>(8)? as u64,
+        attempts: r.get::<_, i64>(9)? as u32,
+        cached: r.get::<_, i64>(10)? != 0,
+        error: r.get(11)?,
+        outcome: r.get(12)?,
+        unassessable_reason: r.get(13)?,
+        attack: r.get(14)?,
+        parent: r.get(15)?,
+        trace: r.get::<_, Option<String>>(16)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+        prompt_tokens: r.get::<_, i64>(17)? as u64,
+        completion_tokens: r.get::<_, i64>(18)? as u64,
+        scores: Vec::new(),
+    })
 }
 
 #[cfg(test)]
@@ -422,7 +610,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_schema_1_store_gains_the_attack_columns_when_opened() {
+    fn a_schema_1_store_gains_the_attack_and_lease_columns_when_opened() {
         let dir = std::env::temp_dir().join(format!("pf-store-migrate-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -434,7 +622,11 @@ mod tests {
                 "    attack TEXT,                     -- attack chain applied (schema 2)\n    parent TEXT,                     -- seed sample of an attacked probe (schema 2)\n    trace TEXT,                      -- JSON steps of an adaptive attack (schema 2)\n",
                 "",
             );
-            assert_ne!(v1, SCHEMA, "the v1 schema differs from v2");
+            let v1 = v1.replace(
+                "    config TEXT NOT NULL,            -- JSON: everything needed to resume (never secrets)\n    lease_owner TEXT,                -- host/pid/nonce of the process running it (schema 3)\n    lease_heartbeat_ms INTEGER       -- its last sign of life, ms since the epoch (schema 3)\n",
+                "    config TEXT NOT NULL\n",
+            );
+            assert!(!v1.contains("lease_owner") && !v1.contains("parent TEXT"), "the v1 schema has neither");
             c.execute_batch(&v1).unwrap();
             c.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')", []).unwrap();
         }
@@ -444,9 +636,14 @@ mod tests {
             st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
         };
         assert!(["attack", "parent", "trace"].iter().all(|c| cols.iter().any(|x| x == c)), "{cols:?}");
+        let run_cols: Vec<String> = {
+            let mut st = store.conn.prepare("SELECT name FROM pragma_table_info('runs')").unwrap();
+            st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        };
+        assert!(run_cols.iter().any(|c| c == "lease_owner"), "{run_cols:?}");
         let v: String =
             store.conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).unwrap();
-        assert_eq!(v, "2");
+        assert_eq!(v, "3");
         drop(store);
         Store::open(&path).unwrap();
         let _ = std::fs::remove_dir_all(&dir);

@@ -73,7 +73,7 @@ impl Source {
     fn open(&self) -> Result<Box<dyn Read>, SuiteError> {
         match self {
             Source::File(p) => {
-                let f = File::open(p).map_err(|source| SuiteError::Io { path: p.clone(), source })?;
+                let f = File::open(p).map_err(|cause| SuiteError::Io { path: p.clone(), cause })?;
                 Ok(Box::new(f))
             }
             Source::Embedded { text, .. } => Ok(Box::new(Cursor::new(text.as_bytes()))),
@@ -98,7 +98,7 @@ impl Source {
             }
             _ => {
                 let mut r = self.open()?;
-                std::io::copy(&mut r, h).map_err(|source| SuiteError::Io { path: self.label().into(), source })?;
+                std::io::copy(&mut r, h).map_err(|cause| SuiteError::Io { path: self.label().into(), cause })?;
                 Ok(())
             }
         }
@@ -258,6 +258,13 @@ impl DatasetSpec {
     }
 }
 
+/// Where on its line a byte that is not UTF-8 sits (`valid` is the line or text before it).
+fn not_utf8(e: &std::str::Utf8Error, valid: &[u8]) -> String {
+    let col = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    let len = e.error_len().map(|n| format!(" ({n} bad byte{})", if n == 1 { "" } else { "s" })).unwrap_or_default();
+    format!("byte {col} of the line is not valid UTF-8{len}")
+}
+
 /// Streams the rows of one dataset as samples.
 pub(crate) struct Rows<'a> {
     spec: &'a DatasetSpec,
@@ -270,7 +277,9 @@ pub(crate) struct Rows<'a> {
 
 enum RowSource {
     Text {
-        lines: std::io::Lines<BufReader<Box<dyn Read>>>,
+        reader: BufReader<Box<dyn Read>>,
+        /// The current line's bytes (reused).
+        buf: Vec<u8>,
         line: u64,
     },
     Csv {
@@ -289,14 +298,17 @@ impl<'a> Rows<'a> {
         let reader = spec.source.open()?;
         let inner = match spec.format {
             Format::Jsonl | Format::DoNotAnswer | Format::Lines => {
-                RowSource::Text { lines: BufReader::with_capacity(64 * 1024, reader).lines(), line: 0 }
+                RowSource::Text { reader: BufReader::with_capacity(64 * 1024, reader), buf: Vec::new(), line: 0 }
             }
             Format::AdvBenchYaml => {
-                let mut text = String::new();
+                let mut bytes = Vec::new();
                 let mut reader = reader;
-                reader
-                    .read_to_string(&mut text)
-                    .map_err(|source| SuiteError::Io { path: label.clone().into(), source })?;
+                reader.read_to_end(&mut bytes).map_err(|cause| SuiteError::Io { path: label.clone().into(), cause })?;
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                    let line = valid.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+                    SuiteError::invalid(Path::new(&label), line, None, not_utf8(&e.utf8_error(), valid))
+                })?;
                 let rows = import::advbench_yaml(&text)
                     .map_err(|(line, msg)| SuiteError::invalid(Path::new(&label), line, None, msg))?;
                 RowSource::Parsed(rows.into_iter())
@@ -372,13 +384,22 @@ impl<'a> Rows<'a> {
     }
 
     fn next_text(&mut self) -> Option<Result<Sample, SuiteError>> {
-        let RowSource::Text { lines, line } = &mut self.inner else { unreachable!() };
+        let RowSource::Text { reader, buf, line } = &mut self.inner else { unreachable!() };
         loop {
             *line += 1;
             let n = *line;
-            let text = match lines.next()? {
-                Ok(t) => t,
-                Err(source) => return Some(Err(SuiteError::Io { path: self.label.clone().into(), source })),
+            buf.clear();
+            match reader.read_until(b'\n', buf) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(cause) => return Some(Err(SuiteError::Io { path: self.label.clone().into(), cause })),
+            }
+            let text = match std::str::from_utf8(buf) {
+                Ok(t) => t.trim_end_matches(['\n', '\r']).to_string(),
+                Err(e) => {
+                    let msg = not_utf8(&e, &buf[..e.valid_up_to()]);
+                    return Some(Err(SuiteError::invalid(Path::new(&self.label), n, None, msg)));
+                }
             };
             if text.trim().is_empty() {
                 continue;

@@ -3,8 +3,10 @@ use std::path::PathBuf;
 /// A problem with a suite or one of its datasets. Display reads `file:line: field `f`: message`.
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
-    #[error("{}: cannot read: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    /// The cause is part of the message (not a separate `source`), so a chain of errors
+    /// printed whole says it once.
+    #[error("{}: cannot read: {cause}", path.display())]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error("{}:{line}: {}{message}", path.display(), field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
     Invalid { path: PathBuf, line: u64, field: Option<String>, message: String },
 }

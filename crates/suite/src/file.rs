@@ -168,8 +168,7 @@ pub(crate) fn line_of(src: &str, offset: usize) -> u64 {
 impl Suite {
     /// Reads, parses and validates a suite and all its samples.
     pub fn load(path: &Path) -> Result<Suite, SuiteError> {
-        let src =
-            std::fs::read_to_string(path).map_err(|source| SuiteError::Io { path: path.to_path_buf(), source })?;
+        let src = std::fs::read_to_string(path).map_err(|cause| SuiteError::Io { path: path.to_path_buf(), cause })?;
         Suite::parse(&src, path, &Resolver::default())
     }
 
@@ -387,8 +386,7 @@ impl Suite {
         };
         let mut seen: HashSet<u64> = HashSet::new();
         let mut n = 0u64;
-        for s in self.samples() {
-            let s = s?;
+        let mut check = |s: Sample| -> Result<(), SuiteError> {
             if !seen.insert(hash(&s.id)) {
                 let first = self.samples().filter_map(Result::ok).find(|o| o.id == s.id);
                 if let Some(first) = first.filter(|f| f.provenance != s.provenance) {
@@ -403,6 +401,27 @@ impl Suite {
                 }
             }
             n += 1;
+            Ok(())
+        };
+        for s in &self.inline {
+            check(s.clone())?;
+        }
+        for d in &self.datasets {
+            let mut rows = 0u64;
+            for s in Rows::open(d, self.default_category.as_deref())? {
+                check(s?)?;
+                rows += 1;
+            }
+            // An empty file is almost always a mistake (a failed export, a wrong path), and a
+            // run of it would say nothing while looking like a result.
+            if rows == 0 {
+                return Err(SuiteError::invalid(
+                    Path::new(&d.source.label()),
+                    1,
+                    None,
+                    "no rows: the dataset is empty or holds only blank lines",
+                ));
+            }
         }
         Ok(n)
     }

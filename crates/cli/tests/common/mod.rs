@@ -7,6 +7,8 @@ use std::{
     sync::atomic::{AtomicU32, Ordering},
 };
 
+pub mod faults;
+
 #[allow(unused_imports)]
 pub use preflight_mock::{Action, MockConfig, MockServer, Rule};
 
@@ -43,6 +45,15 @@ pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_preflight"));
     // Tests never see a real key or endpoint from the developer's environment.
     c.env_remove("OPENAI_API_KEY").env_remove("OPENAI_BASE_URL").env_remove("PREFLIGHT_CACHE_DIR");
+    c
+}
+
+/// The binary for model-backed tests: it looks for models (and keeps its response cache) in the
+/// cache folder this test run was given — `$PREFLIGHT_CACHE_DIR` as the README's test command
+/// passes it, else the default — not in whatever the child's environment would resolve to.
+pub fn model_bin() -> Command {
+    let mut c = bin();
+    c.env("PREFLIGHT_CACHE_DIR", preflight_data::default_cache_dir());
     c
 }
 

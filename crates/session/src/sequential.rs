@@ -16,107 +16,24 @@ use std::{
 };
 
 use anyhow::Result;
-use preflight_core::{Probe, Sample};
+use preflight_core::{CategoryStop, Event, Probe, RoundInfo, Sample};
 use preflight_report::Tally;
 use preflight_runner::{EventSink, ProbeKeys, Runner, Spend, StopReason};
 use preflight_stats::{
     Inputs, Policy,
-    plan::{Planner, Rng, Settings, Settle, Stop},
+    plan::{Planner, Rng, Settings, Stop},
 };
-use preflight_store::{StopRow, Store};
 use preflight_suite::Suite;
 use tokio::sync::watch;
 
-use crate::attack;
-
-/// What the run may spend.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Budget {
-    pub deadline: Option<Duration>,
-    pub requests: Option<u64>,
-    pub tokens: Option<u64>,
-    /// Money, and the price per million (prompt, completion) tokens it is counted at.
-    pub usd: Option<(f64, Price)>,
-}
-
-/// US dollars per million (prompt, completion) tokens.
-pub type Price = (f64, f64);
-
-/// `IN,OUT` dollars per million tokens.
-pub fn parse_price(s: &str) -> Result<Price> {
-    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
-    let num = |x: &str| x.parse::<f64>().ok().filter(|v| *v >= 0.0 && v.is_finite());
-    match parts.as_slice() {
-        [a, b] => match (num(a), num(b)) {
-            (Some(a), Some(b)) if a + b > 0.0 => Ok((a, b)),
-            _ => anyhow::bail!("--price {s}: expected two non-negative prices per million tokens, e.g. 0.15,0.60"),
-        },
-        _ => anyhow::bail!("--price {s}: expected IN,OUT dollars per million tokens, e.g. 0.15,0.60"),
-    }
-}
+use crate::{
+    attack,
+    config::{Price, SeqConfig},
+};
 
 /// Dollars spent so far at `price`.
 fn cost(spend: &Spend, price: Price) -> f64 {
     (spend.prompt_tokens() as f64 * price.0 + spend.completion_tokens() as f64 * price.1) / 1e6
-}
-
-/// How a sequential run is configured (stored with the run).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SeqConfig {
-    pub budget: Budget,
-    pub settle: Settle,
-    pub warmup: u64,
-}
-
-impl SeqConfig {
-    pub fn to_json(self) -> serde_json::Value {
-        serde_json::json!({
-            "deadline_secs": self.budget.deadline.map(|d| d.as_secs_f64()),
-            "budget_requests": self.budget.requests,
-            "budget_tokens": self.budget.tokens,
-            "budget_usd": self.budget.usd.map(|(usd, _)| usd),
-            "price_per_mtok": self.budget.usd.map(|(_, p)| [p.0, p.1]),
-            "settle": match self.settle { Settle::Gate => "gate", Settle::Level => "level" },
-            "warmup": self.warmup,
-        })
-    }
-
-    pub fn from_json(v: &serde_json::Value) -> Option<SeqConfig> {
-        if v.is_null() {
-            return None;
-        }
-        Some(SeqConfig {
-            budget: Budget {
-                deadline: v.get("deadline_secs").and_then(|x| x.as_f64()).map(Duration::from_secs_f64),
-                requests: v.get("budget_requests").and_then(|x| x.as_u64()),
-                tokens: v.get("budget_tokens").and_then(|x| x.as_u64()),
-                usd: match (v.get("budget_usd").and_then(|x| x.as_f64()), v.get("price_per_mtok")) {
-                    (Some(usd), Some(p)) => Some((
-                        usd,
-                        (
-                            p.get(0).and_then(|x| x.as_f64()).unwrap_or(0.0),
-                            p.get(1).and_then(|x| x.as_f64()).unwrap_or(0.0),
-                        ),
-                    )),
-                    _ => None,
-                },
-            },
-            settle: if v.get("settle").and_then(|x| x.as_str()) == Some("level") {
-                Settle::Level
-            } else {
-                Settle::Gate
-            },
-            warmup: v.get("warmup").and_then(|x| x.as_u64()).unwrap_or(20),
-        })
-    }
-}
-
-pub fn parse_settle(s: &str) -> Result<Settle> {
-    match s {
-        "gate" => Ok(Settle::Gate),
-        "level" => Ok(Settle::Level),
-        other => anyhow::bail!("--settle {other}: expected `gate` or `level`"),
-    }
 }
 
 /// Per category, the suite's seed samples in a random order fixed by the suite's seed.
@@ -132,7 +49,7 @@ pub fn pools(suite: &Suite, seed: u64) -> Result<BTreeMap<String, Vec<Sample>>> 
     Ok(out)
 }
 
-/// Everything a sequential run needs from `eval`.
+/// Everything a sequential run needs from the session.
 pub struct Rounds<'a> {
     pub runner: &'a Runner,
     pub plan: &'a attack::Plan,
@@ -147,7 +64,6 @@ pub struct Rounds<'a> {
     pub spend: Arc<Spend>,
     /// Model calls one seed prompt costs before anything is measured.
     pub requests_per_unit: f64,
-    pub quiet: bool,
 }
 
 impl Rounds<'_> {
@@ -156,8 +72,6 @@ impl Rounds<'_> {
     pub async fn run(
         &self,
         pools: &BTreeMap<String, Vec<Sample>>,
-        store: &Mutex<Store>,
-        run_id: &str,
         cancel_tx: Arc<watch::Sender<bool>>,
         interrupted: Arc<AtomicBool>,
     ) -> Result<StopReason> {
@@ -210,20 +124,14 @@ impl Rounds<'_> {
             if let Some(why) = why {
                 planner.stop_open(why);
             }
-            save(store, run_id, &planner)?;
-            if !self.quiet {
-                let open: Vec<&str> =
-                    planner.tracks().iter().filter(|t| t.is_open()).map(|t| t.category.as_str()).collect();
-                let dollars = self.config.budget.usd.map(|(_, p)| format!(", ${:.4}", cost(&self.spend, p)));
-                eprintln!(
-                    "preflight: round done — {} · {} requests, {} tokens{} spent · still drawing: {}",
-                    card.verdict.as_str(),
-                    self.spend.requests(),
-                    self.spend.tokens(),
-                    dollars.unwrap_or_default(),
-                    if open.is_empty() { "none".to_string() } else { open.join(", ") }
-                );
-            }
+            self.save(&planner);
+            self.events.emit(Event::RoundFinished(RoundInfo {
+                verdict: card.verdict.as_str().to_string(),
+                requests: self.spend.requests(),
+                tokens: self.spend.tokens(),
+                usd: self.config.usd().map(|(_, p)| cost(&self.spend, p)),
+                open: planner.tracks().iter().filter(|t| t.is_open()).map(|t| t.category.clone()).collect(),
+            }));
             match stop {
                 StopReason::Finished => {}
                 StopReason::Interrupted if why.is_some() => break,
@@ -235,8 +143,12 @@ impl Rounds<'_> {
         }
         watcher.abort();
         // A budget found spent between rounds stops the open categories without another round.
-        save(store, run_id, &planner)?;
+        self.save(&planner);
         Ok(result)
+    }
+
+    fn save(&self, planner: &Planner) {
+        self.events.emit(Event::StopsChanged(stops_of(planner)));
     }
 
     /// Seed prompts the remaining request / token / money budget still pays for (`None`: no
@@ -250,12 +162,12 @@ impl Rounds<'_> {
                 ((c - spent).max(0.0) / per_unit.max(1e-12)).floor() as u64
             })
         };
-        let budget = self.config.budget;
+        let budget = self.config;
         let calls = self.requests_per_unit;
         [
-            left(budget.requests.map(|r| r as f64), spend.requests() as f64, calls),
-            left(budget.tokens.map(|t| t as f64), spend.tokens() as f64, per_call * calls),
-            budget.usd.and_then(|(usd, price)| {
+            left(budget.budget_requests.map(|r| r as f64), spend.requests() as f64, calls),
+            left(budget.budget_tokens.map(|t| t as f64), spend.tokens() as f64, per_call * calls),
+            budget.usd().and_then(|(usd, price)| {
                 left(Some(usd), cost(spend, price), per_call * calls * (price.0 + price.1) / 2.0 / 1e6)
             }),
         ]
@@ -272,18 +184,18 @@ impl Rounds<'_> {
         planned: Arc<Mutex<Option<Stop>>>,
         interrupted: Arc<AtomicBool>,
     ) -> tokio::task::JoinHandle<()> {
-        let (budget, spend) = (self.config.budget, self.spend.clone());
+        let (budget, spend) = (self.config, self.spend.clone());
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 if interrupted.load(Ordering::Relaxed) {
                     return;
                 }
-                let why = if budget.deadline.is_some_and(|d| started.elapsed() >= d) {
+                let why = if budget.deadline().is_some_and(|d| started.elapsed() >= d) {
                     Some(Stop::Deadline)
-                } else if budget.requests.is_some_and(|r| spend.requests() >= r)
-                    || budget.tokens.is_some_and(|t| spend.tokens() >= t)
-                    || budget.usd.is_some_and(|(usd, price)| cost(&spend, price) >= usd)
+                } else if budget.budget_requests.is_some_and(|r| spend.requests() >= r)
+                    || budget.budget_tokens.is_some_and(|t| spend.tokens() >= t)
+                    || budget.usd().is_some_and(|(usd, price)| cost(&spend, price) >= usd)
                 {
                     Some(Stop::Budget)
                 } else {
@@ -299,17 +211,16 @@ impl Rounds<'_> {
     }
 }
 
-fn save(store: &Mutex<Store>, run_id: &str, planner: &Planner) -> Result<()> {
-    let rows: Vec<StopRow> = planner
+/// The planner's per-category state, as the store keeps it.
+fn stops_of(planner: &Planner) -> Vec<CategoryStop> {
+    planner
         .tracks()
         .iter()
-        .map(|t| StopRow {
+        .map(|t| CategoryStop {
             category: t.category.clone(),
             drawn: t.drawn,
             rounds: t.rounds,
             reason: t.stop.map(|s| s.as_str().to_string()).unwrap_or_default(),
         })
-        .collect();
-    store.lock().unwrap().set_stops(run_id, &rows)?;
-    Ok(())
+        .collect()
 }

@@ -1,14 +1,14 @@
 //! The persuasion games of a suite's `[games]`: built-in claims, controls, codewords and personas
-//! (`suites/persuasion/`), one conversation per item, run concurrently, stored in `measures` as
-//! they finish (a resumed run skips stored items). All measures land in the `persuasion`
-//! category, beside the battery's harmful-persuasion compliance.
+//! (`suites/persuasion/`), one conversation per item, run concurrently; each item's
+//! conversations leave as one event as they finish, for the store's writer (a resumed run skips
+//! stored items). All measures land in the `persuasion` category, beside the battery's
+//! harmful-persuasion compliance.
 
 use std::{collections::HashSet, sync::Arc};
 
-use anyhow::Result;
-use preflight_core::{Generate, ProviderError};
+use preflight_core::{Event, Generate, MeasureRecord, ProviderError};
 use preflight_persuasion::{SayOutcome, argument, make_me_pay, make_me_say, pairwise, read_and_rate};
-use preflight_store::{MeasureRow, Store};
+use preflight_runner::EventSink;
 use preflight_suite::Games;
 use serde_json::json;
 
@@ -53,6 +53,26 @@ enum Item {
 }
 
 impl Item {
+    fn game(&self) -> &'static str {
+        match self {
+            Item::Belief { .. } => "belief-shift",
+            Item::Pay { .. } => "make-me-pay",
+            Item::Say { .. } => "make-me-say",
+            Item::Pairwise { .. } => "pairwise",
+        }
+    }
+
+    /// The measure a failed conversation of this item is stored under.
+    fn measure(&self) -> &'static str {
+        match self {
+            Item::Belief { control: true, .. } => "control_shift",
+            Item::Belief { .. } => "belief_shift",
+            Item::Pay { .. } => "pay_rate",
+            Item::Say { .. } => "say_win_rate",
+            Item::Pairwise { .. } => "pairwise_win_rate",
+        }
+    }
+
     /// The stored conversation ids this item produces (one per persona for a claim).
     fn ids(&self) -> Vec<String> {
         match self {
@@ -140,8 +160,8 @@ fn row(
     measure: &str,
     value: Option<f64>,
     detail: serde_json::Value,
-) -> MeasureRow {
-    MeasureRow {
+) -> MeasureRecord {
+    MeasureRecord {
         item_id: id.to_string(),
         epoch: 1,
         category: CATEGORY.into(),
@@ -154,7 +174,7 @@ fn row(
     }
 }
 
-async fn play(item: &Item, p: &Players, g: &Games) -> Result<Vec<MeasureRow>, ProviderError> {
+async fn play(item: &Item, p: &Players, g: &Games) -> Result<Vec<MeasureRecord>, ProviderError> {
     let (turns, words) = (g.turns.unwrap_or(4), g.words.unwrap_or(250));
     Ok(match item {
         Item::Belief { claim_id, claim, personas, control, .. } => {
@@ -200,23 +220,20 @@ async fn play(item: &Item, p: &Players, g: &Games) -> Result<Vec<MeasureRow>, Pr
     })
 }
 
-/// Runs every game item not yet stored, `concurrency` at a time; returns (played, failed).
+/// Runs every game item not in `done`, `concurrency` at a time, and emits each item's
+/// conversations as one event as it finishes. Returns (played, failed, cut short by cancel).
 pub async fn run(
     g: &Games,
     players: Players,
-    store: &mut Store,
-    run_id: &str,
+    done: &HashSet<(String, u32)>,
+    events: Arc<dyn EventSink>,
     concurrency: usize,
-    quiet: bool,
     mut cancel: tokio::sync::watch::Receiver<bool>,
-) -> Result<(usize, usize, bool)> {
-    let done: HashSet<(String, u32)> = store.measured_items(run_id)?;
+) -> (usize, usize, bool) {
     let items: Vec<Item> =
         plan(g).into_iter().filter(|i| !i.ids().iter().all(|id| done.contains(&(id.clone(), 1)))).collect();
-    if !quiet {
-        let n: usize = items.iter().map(|i| i.ids().len()).sum();
-        eprintln!("preflight: persuasion games — {n} conversations ({} already stored)", done.len());
-    }
+    let conversations: usize = items.iter().map(|i| i.ids().len()).sum();
+    events.emit(Event::GamesStarted { conversations, stored: done.len() });
     let players = Arc::new(players);
     let g = Arc::new(g.clone());
     let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
@@ -237,7 +254,7 @@ pub async fn run(
             biased;
             _ = cancel.changed() => {
                 set.abort_all();
-                return Ok((played, failed, true));
+                return (played, failed, true);
             }
             next = set.join_next() => match next {
                 Some(res) => res,
@@ -247,34 +264,25 @@ pub async fn run(
         let (item, r) = res.expect("game task");
         match r {
             Ok(rows) => {
-                store.add_measures(run_id, &rows)?;
                 played += item.ids().len();
+                events.emit(Event::GameFinished(rows));
             }
             Err(e) => {
                 // A conversation that could not be held is stored without a value (it widens the
                 // interval and is counted), not silently dropped.
                 failed += item.ids().len();
-                let game = match &item {
-                    Item::Belief { .. } => "belief-shift",
-                    Item::Pay { .. } => "make-me-pay",
-                    Item::Say { .. } => "make-me-say",
-                    Item::Pairwise { .. } => "pairwise",
-                };
-                let measure = match &item {
-                    Item::Belief { control: true, .. } => "control_shift",
-                    Item::Belief { .. } => "belief_shift",
-                    Item::Pay { .. } => "pay_rate",
-                    Item::Say { .. } => "say_win_rate",
-                    Item::Pairwise { .. } => "pairwise_win_rate",
-                };
                 let detail = json!({ "error": e.to_string() });
-                let rows: Vec<MeasureRow> =
-                    item.ids().iter().map(|id| row(id, game, "error", measure, None, detail.clone())).collect();
-                store.add_measures(run_id, &rows)?;
+                let rows: Vec<MeasureRecord> = item
+                    .ids()
+                    .iter()
+                    .map(|id| row(id, item.game(), "error", item.measure(), None, detail.clone()))
+                    .collect();
+                events.emit(Event::GameFinished(rows));
             }
         }
     }
-    Ok((played, failed, false))
+    events.emit(Event::GamesFinished { played, failed });
+    (played, failed, false)
 }
 
 #[cfg(test)]

@@ -3,26 +3,25 @@
 
 use std::sync::Arc;
 
-use anyhow::{Result, bail};
 use preflight_core::{Generate, Scorer, sha256_hex};
 use preflight_scorers::{HarmBenchJudge, Panel, PanelRule, RefusalDetector, StrongRejectJudge, templates};
 use preflight_suite::ScorerSpec;
 
-/// A judge model kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a judge model is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum JudgeKind {
+    /// The StrongREJECT rubric (refused, convincing, specific): a score in [0, 1].
+    #[default]
+    #[cfg_attr(feature = "clap", value(name = "strongreject"))]
     StrongReject,
+    /// HarmBench's binary classifier prompt.
+    #[cfg_attr(feature = "clap", value(name = "harmbench"))]
     HarmBench,
 }
 
 impl JudgeKind {
-    pub fn parse(s: &str) -> Result<JudgeKind> {
-        match s {
-            "strongreject" => Ok(JudgeKind::StrongReject),
-            "harmbench" => Ok(JudgeKind::HarmBench),
-            other => bail!("unknown judge kind `{other}` (strongreject, harmbench)"),
-        }
-    }
     pub fn name(self) -> &'static str {
         match self {
             JudgeKind::StrongReject => "strongreject",
@@ -42,14 +41,6 @@ impl JudgeKind {
             ScorerSpec::HarmBench => Some(JudgeKind::HarmBench),
             ScorerSpec::Refusal => None,
         })
-    }
-}
-
-pub fn parse_panel(s: &str) -> Result<PanelRule> {
-    match s {
-        "majority" => Ok(PanelRule::Majority),
-        "unanimous" => Ok(PanelRule::Unanimous),
-        other => bail!("unknown panel rule `{other}` (majority, unanimous)"),
     }
 }
 

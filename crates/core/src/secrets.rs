@@ -1,0 +1,68 @@
+use std::{borrow::Cow, sync::Arc};
+
+/// The secrets of a run (API keys read from the environment), to be cut out of every text a
+/// provider sends back before anything stores, caches or prints it. Servers echo keys in error
+/// bodies and, sometimes, in answers.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    values: Arc<Vec<String>>,
+}
+
+/// What a secret is replaced by.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Shorter values are not treated as secrets: cutting every `ab` out of transcripts would
+/// destroy them, and a key that short protects nothing.
+pub const MIN_SECRET_LEN: usize = 8;
+
+impl Secrets {
+    /// Secrets from these values; empty and short values are left out.
+    pub fn new(values: impl IntoIterator<Item = String>) -> Secrets {
+        let mut v: Vec<String> = values.into_iter().filter(|s| s.trim().len() >= MIN_SECRET_LEN).collect();
+        // Longest first, so a key that contains another is cut whole.
+        v.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        v.dedup();
+        Secrets { values: Arc::new(v) }
+    }
+
+    /// The values of these environment variables, where set.
+    pub fn from_env<'a>(names: impl IntoIterator<Item = &'a str>) -> Secrets {
+        Secrets::new(names.into_iter().filter_map(|n| std::env::var(n).ok()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// `text` with every secret replaced by [`REDACTED`].
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(text);
+        for s in self.values.iter() {
+            if out.contains(s.as_str()) {
+                out = Cow::Owned(out.replace(s.as_str(), REDACTED));
+            }
+        }
+        out
+    }
+
+    /// Redacts `text` in place.
+    pub fn redact_string(&self, text: &mut String) {
+        if let Cow::Owned(r) = self.redact(text) {
+            *text = r;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_every_secret_and_leaves_short_values_alone() {
+        let s = Secrets::new(["sk-abcdef123456".to_string(), "sk-abcdef123456-long".into(), "short".into()]);
+        assert_eq!(s.redact("a sk-abcdef123456-long b sk-abcdef123456 c"), "a [REDACTED] b [REDACTED] c");
+        assert_eq!(s.redact("short stays"), "short stays");
+        assert!(matches!(s.redact("nothing here"), Cow::Borrowed(_)));
+        assert!(Secrets::new(Vec::new()).is_empty());
+    }
+}

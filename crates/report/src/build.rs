@@ -1,0 +1,173 @@
+//! A stored run → its [`Report`]: the scorecard (outcomes with their clustering, the deciding
+//! judge's measured error, persuasion measures, the sequential method, the stage), the
+//! unassessable breakdown, evidence, attack results and stops. What `eval`, `report`, `review`
+//! and the viewer show is built here, from the store alone.
+
+use preflight_stats::{Confusion, Inputs, JudgeInfo, Measure, MeasureInput, Measures, Method, Policy, Scorecard};
+use preflight_store::{RunRow, Store, StoreError};
+
+use crate::{AttackResult, ControlCheck, PreMitigation, Report, Tally};
+
+/// Failing probes shown per category in a report.
+const EVIDENCE_PER_CATEGORY: usize = 3;
+
+/// Why a report could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no run `{run}` in {store}")]
+    NoRun { run: String, store: String },
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+/// `pre` / `post` when the run was labelled.
+pub fn stage_of(run: &RunRow) -> Option<String> {
+    run.config.get("stage").and_then(|s| s.as_str()).map(str::to_string)
+}
+
+/// The policy file a run was started with, if any.
+pub fn policy_path_of(run: &RunRow) -> Option<std::path::PathBuf> {
+    run.config.get("policy").and_then(|p| p.as_str()).map(std::path::PathBuf::from)
+}
+
+/// A stored run, or [`BuildError::NoRun`].
+pub fn run_of(store: &Store, run_id: &str) -> Result<RunRow, BuildError> {
+    store
+        .run(run_id)?
+        .ok_or_else(|| BuildError::NoRun { run: run_id.to_string(), store: store.path().display().to_string() })
+}
+
+/// Scorecard, unassessable breakdown and evidence for a stored run.
+pub fn report_of(store: &Store, run_id: &str, policy: &Policy) -> Result<Report, BuildError> {
+    let run = run_of(store, run_id)?;
+    let (scorecard, controls) = scorecard_of(store, &run, policy)?;
+    let stage = stage_of(&run);
+    let mut evidence = Vec::new();
+    for outcome in ["unsafe", "over_refusal"] {
+        let mut per_cat = std::collections::HashMap::<String, usize>::new();
+        for p in store.probes(run_id, None, Some(outcome), 5_000)? {
+            let n = per_cat.entry(p.category.clone()).or_default();
+            if *n < EVIDENCE_PER_CATEGORY {
+                *n += 1;
+                evidence.push(p);
+            }
+        }
+    }
+    let human_labels = store.human_labels(run_id)?;
+    let cells = store.coverage(run_id)?;
+    let attacked = cells.iter().any(|c| c.attack != "none");
+    let attacks = if attacked { AttackResult::from_cells(&cells, policy.confidence) } else { Vec::new() };
+    let mut behaviours = if attacked { store.behaviours(run_id)? } else { Vec::new() };
+    // `attacks` is ordered by success rate: the first one that broke a behaviour is its best.
+    for b in &mut behaviours {
+        b.best = attacks.iter().find(|a| b.broken_by.contains(&a.attack)).map(|a| a.attack.clone());
+    }
+    Ok(Report {
+        run,
+        scorecard,
+        unassessable: store.unassessable_reasons(run_id)?,
+        evidence,
+        human_labels,
+        attacks,
+        behaviours,
+        controls,
+        measure_examples: store.measure_examples(run_id)?,
+        stops: store.stops(run_id)?,
+        stage,
+        pre: None,
+    })
+}
+
+/// Adds the pre-mitigation column from run `pre_id` (scored as a pre-mitigation run whatever
+/// its label) to `report`, a post-mitigation run's report.
+pub fn with_pre(store: &Store, mut report: Report, pre_id: &str, policy: &Policy) -> Result<Report, BuildError> {
+    let pre = run_of(store, pre_id)?;
+    if stage_of(&pre).as_deref() == Some("post") {
+        return Err(BuildError::Mismatch(format!(
+            "run {pre_id} is labelled post-mitigation; --pre takes the pre-mitigation run"
+        )));
+    }
+    if report.stage.as_deref() == Some("pre") {
+        return Err(BuildError::Mismatch(format!(
+            "run {} is labelled pre-mitigation; report the post-mitigation run with --pre {pre_id}",
+            report.run.id
+        )));
+    }
+    let mut config = pre.config.clone();
+    config["stage"] = "pre".into();
+    let (scorecard, _) = scorecard_of(store, &RunRow { config, ..pre.clone() }, policy)?;
+    report.pre = Some(PreMitigation { run: pre.id.clone(), scorecard });
+    Ok(report)
+}
+
+/// A stored run's scorecard: outcomes with their clustering, the deciding judge's measured
+/// error, persuasion measures; the confidence sequence if the run stopped early; the development
+/// gate if it is a pre-mitigation run. With it, the persuasion games' instrument check.
+pub fn scorecard_of(
+    store: &Store,
+    run: &RunRow,
+    policy: &Policy,
+) -> Result<(Scorecard, Option<ControlCheck>), BuildError> {
+    let tally = Tally::from_rows(&store.outcomes(&run.id)?);
+    let judge = deciding_judge(store, &run.id, run.judge.as_deref())?;
+    let (measures, controls) = measures_of(store, &run.id, policy.confidence)?;
+    let sequential = run.config.get("sequential").is_some_and(|v| !v.is_null());
+    let inputs = Inputs {
+        judges: tally.counts().keys().map(|c| (c.clone(), judge.clone())).collect(),
+        counts: tally.counts().clone(),
+        designs: tally.designs(),
+        measures,
+        method: sequential.then_some(Method::Sequential),
+        pre_mitigation: stage_of(run).as_deref() == Some("pre"),
+    };
+    Ok((Scorecard::from_inputs(policy, &inputs), controls))
+}
+
+/// The run's persuasion-game measures per category, and the control claims' shift (the
+/// instrument check, reported beside them, never gated).
+fn measures_of(store: &Store, run_id: &str, confidence: f64) -> Result<(Measures, Option<ControlCheck>), BuildError> {
+    let mut out = Measures::new();
+    let mut controls = None;
+    for (cat, by) in store.measure_obs(run_id)? {
+        for (name, (obs, unassessable)) in by {
+            match Measure::parse(&name) {
+                Some(m) => {
+                    out.entry(cat.clone()).or_default().insert(m, MeasureInput { obs, unassessable });
+                }
+                None if name == "control_shift" => {
+                    let e = preflight_stats::clustered_mean(&obs, confidence);
+                    controls = Some(ControlCheck { n: obs.len() as u64, unassessable, shift: e });
+                }
+                None => {}
+            }
+        }
+    }
+    Ok((out, controls))
+}
+
+/// The scorers that can decide a run's outcomes, most specific first.
+pub const DECIDERS: [&str; 4] = ["panel", "strongreject", "harmbench", "refusal"];
+
+/// The judge that decided a run's outcomes (the same for every category), with its newest
+/// calibration if `preflight judge check` measured exactly that judge (scorer, model, prompt).
+pub fn deciding_judge(store: &Store, run_id: &str, described: Option<&str>) -> Result<JudgeInfo, BuildError> {
+    for scorer in DECIDERS {
+        if let Some((model, hash)) = store.scorer_identity(run_id, scorer)? {
+            let calibration = store.latest_calibration(scorer, &model, &hash)?.map(|c| Confusion {
+                tp: c.tp,
+                fp: c.fp,
+                tn: c.tn,
+                fn_: c.fn_,
+                unassessable: c.unassessable,
+            });
+            let name = match (scorer, described) {
+                ("refusal", _) | (_, None) => "refusal (string rules)".to_string(),
+                (_, Some(d)) => d.to_string(),
+            };
+            return Ok(JudgeInfo { name, calibration });
+        }
+    }
+    Ok(JudgeInfo { name: described.unwrap_or("refusal (string rules)").to_string(), calibration: None })
+}

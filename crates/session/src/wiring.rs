@@ -1,0 +1,110 @@
+//! From model strings to handles: `openai/NAME` and `local/NAME` become providers, each wrapped
+//! in a [`Generator`] with the run's limits, cache, secrets and spend meter. A local model named
+//! twice (target and judge on one GGUF) is loaded once.
+
+use std::{path::Path, sync::Arc, time::Duration};
+
+use anyhow::{Context, Result, bail};
+use preflight_core::{Cache, Generate, Secrets};
+use preflight_local::{LocalModel, LocalOptions, models};
+use preflight_providers::{ModelSpec, OpenAi, OpenAiConfig};
+use preflight_runner::{EventSink, Generator, Limits, Spend};
+
+/// `$OPENAI_BASE_URL`, else OpenAI's public endpoint.
+pub fn default_base_url() -> String {
+    std::env::var("OPENAI_BASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "https://api.openai.com/v1".into())
+}
+
+/// The folder for models, datasets and the response cache: the flag, else the default
+/// (`$PREFLIGHT_CACHE_DIR`, `$XDG_CACHE_HOME/preflight`, `~/.cache/preflight`).
+pub fn cache_dir(flag: Option<&Path>) -> std::path::PathBuf {
+    flag.map(Path::to_path_buf).unwrap_or_else(models::default_cache_dir)
+}
+
+/// A raw provider and the namespace that keys its answers in the response cache.
+#[derive(Clone)]
+pub struct Raw {
+    pub provider: Arc<dyn Generate>,
+    pub namespace: String,
+}
+
+/// Loads providers, sharing local models between roles.
+pub struct Loader<'a> {
+    pub timeout: Duration,
+    pub cache_root: &'a Path,
+    pub local: LocalOptions,
+    loaded: Vec<(String, Raw)>,
+}
+
+impl<'a> Loader<'a> {
+    pub fn new(timeout: Duration, cache_root: &'a Path, local: LocalOptions) -> Self {
+        Loader { timeout, cache_root, local, loaded: Vec::new() }
+    }
+
+    /// The provider behind `spec` at `base_url` (OpenAI-compatible), key from `$key_env`.
+    pub fn load(&mut self, spec_text: &str, base_url: &str, key_env: &str) -> Result<Raw> {
+        if let Some((_, p)) = self.loaded.iter().find(|(s, _)| s == spec_text) {
+            return Ok(p.clone());
+        }
+        let raw = self.build(spec_text, base_url, key_env)?;
+        self.loaded.push((spec_text.to_string(), raw.clone()));
+        Ok(raw)
+    }
+
+    fn build(&self, spec_text: &str, base_url: &str, key_env: &str) -> Result<Raw> {
+        let spec = ModelSpec::parse(spec_text)?;
+        match spec.provider.as_str() {
+            "local" => {
+                let path = models::resolve(&spec.name, self.cache_root)?;
+                let meta = std::fs::metadata(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+                let model = LocalModel::load(&path, self.local.clone())?;
+                // Weights identify a local model: its file name, size and modification time.
+                let mtime = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                Ok(Raw { provider: Arc::new(model), namespace: format!("local|{name}|{}|{mtime}", meta.len()) })
+            }
+            "openai" => {
+                let client = OpenAi::new(OpenAiConfig {
+                    model: spec.name.clone(),
+                    base_url: base_url.to_string(),
+                    api_key: std::env::var(key_env).ok(),
+                    timeout: self.timeout,
+                })?;
+                let namespace = format!("openai|{}|{}", base_url.trim_end_matches('/'), spec.name);
+                Ok(Raw { provider: Arc::new(client), namespace })
+            }
+            other => bail!("provider `{other}` is not available in this build"),
+        }
+    }
+}
+
+/// What every handle of a run shares: limits, the response cache, the event stream (retries),
+/// the spend meter and the secrets to redact.
+#[derive(Clone)]
+pub struct Wrap {
+    pub limits: Limits,
+    pub cache: Option<Arc<dyn Cache>>,
+    pub events: Option<Arc<dyn EventSink>>,
+    pub spend: Option<Arc<Spend>>,
+    pub secrets: Secrets,
+}
+
+impl Wrap {
+    pub fn generator(&self, raw: Raw) -> Generator {
+        Generator::new(raw.provider, raw.namespace, self.limits.clone(), self.cache.clone(), self.events.clone())
+            .with_spend(self.spend.clone())
+            .with_secrets(self.secrets.clone())
+    }
+
+    pub fn handle(&self, raw: Raw) -> Arc<dyn Generate> {
+        Arc::new(self.generator(raw))
+    }
+}
