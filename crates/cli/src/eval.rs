@@ -171,6 +171,8 @@ impl Observer for Console {
                 if r.open.is_empty() { "none".to_string() } else { r.open.join(", ") }
             ),
             Event::GamesStarted { conversations, stored } => {
+                // The probes are done: their progress line ends before the games' lines begin.
+                self.progress.finish();
                 errln!("preflight: persuasion games — {conversations} conversations ({stored} already stored)")
             }
             Event::GamesFinished { played, failed } => {

@@ -34,7 +34,7 @@ fn main() {
         args::Command::Model(m) => model::command(m),
         args::Command::Review(a) => review::review(&a),
         args::Command::Coverage(a) => inspect::coverage(&a),
-        args::Command::Generate(a) => generate::generate(a),
+        args::Command::Generate(a) => generate::command(a),
         args::Command::Judge(args::JudgeCommand::Check(a)) => calibrate::check_command(a),
         args::Command::Compare(a) => compare::compare(&a),
         args::Command::Plan(a) => planning::plan(&a),

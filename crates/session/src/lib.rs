@@ -10,7 +10,9 @@
 //!   persists and the caller's [`preflight_core::Observer`] shows, and ends in a [`Finish`].
 //! - [`Cancel`] and [`Signals`]: stopping a session from outside, or on Ctrl-C.
 //! - `builtin` and `suites`: the built-in suites and how a suite argument is resolved.
-//! - `calibrate`: `judge check`, a judge measured against human labels.
+//! - `calibrate`: `judge check`, a judge measured against human labels; `generate`: new seed
+//!   prompts per (category × style) cell from an attacker model; `plan`: probes and time each
+//!   category needs before a run.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -30,7 +32,9 @@ pub mod calibrate;
 mod cancel;
 pub mod config;
 mod games;
+pub mod generate;
 pub mod judges;
+pub mod plan;
 mod sequential;
 mod session;
 pub mod suites;

@@ -27,7 +27,7 @@ use preflight_runner::{
 };
 use preflight_scorers::RefusalDetector;
 use preflight_stats::{Policy, plan::Stop};
-use preflight_store::{Lease, NewRun, SqliteCache, Store, StoreError, Writer};
+use preflight_store::{Lease, NewRun, RunRow, SqliteCache, Store, StoreError, Writer};
 use preflight_suite::{ScorerSpec, Suite};
 
 use crate::{
@@ -122,60 +122,12 @@ impl Session {
     /// Resolves, validates and loads everything, then creates the run (or takes the stored one
     /// over). Bad input is an error here, before the store is touched.
     pub fn prepare(start: Start, paths: &Paths) -> Result<Session> {
-        let (cfg, resume) = match start {
-            Start::New(cfg) => (*cfg, None),
-            Start::Resume { run_id, overrides } => {
-                let store = Store::open_read_only(&paths.store)?;
-                let row =
-                    store.run(&run_id)?.with_context(|| format!("no run `{run_id}` in {}", paths.store.display()))?;
-                match (row.status, &row.holder) {
-                    (RunStatus::Finished, _) => {
-                        bail!("run {run_id} already finished; `preflight report {run_id}` shows it")
-                    }
-                    (RunStatus::Running, Some(h)) => {
-                        return Err(StoreError::Leased { run: run_id, holder: h.clone() }.into());
-                    }
-                    _ => {}
-                }
-                let mut cfg = RunConfig::from_json(&row.config)?;
-                overrides.apply(&mut cfg);
-                (cfg, Some(row))
-            }
-        };
+        let (cfg, resume) = resolve(start, paths)?;
         cfg.validate()?;
         let suite = suites::load(&cfg.suite, &cfg.only, &paths.cache_dir)?;
         let plan = attack::Plan::new(&suite, &paths.cache_dir)?;
-        if plan.needs_model() && cfg.attacker.is_none() {
-            bail!(
-                "{}: an attack needs an attacker model (past-tense, future-tense, translate, pair, tap, crescendo): pass --attacker PROVIDER/NAME",
-                cfg.suite.display()
-            );
-        }
-        if let Some(row) = &resume
-            && row.suite_fingerprint != plan.fingerprint
-        {
-            bail!(
-                "{} (or one of its datasets) changed since run {} started; resuming would mix two suites. Start a new run instead.",
-                cfg.suite.display(),
-                row.id
-            );
-        }
+        check(&cfg, &suite, &plan, resume.as_ref())?;
         let policy = Policy::load_or_default(cfg.policy.as_deref())?;
-        if cfg.sequential.is_some() && plan.on_survivors && !plan.adaptive.is_empty() {
-            bail!(
-                "{}: adaptive attacks on survivors need the whole first phase; they do not combine with --deadline / --budget-* / --sequential yet",
-                cfg.suite.display()
-            );
-        }
-        if let Some(s) = suite.scorers.iter().find(|s| s.needs_judge())
-            && cfg.judges.is_empty()
-        {
-            bail!(
-                "{}: the suite uses the `{}` scorer, which needs a judge model: pass --judge PROVIDER/NAME",
-                cfg.suite.display(),
-                s.name()
-            );
-        }
         let judging = JudgeSetup {
             kind: cfg.judge_kind.or_else(|| JudgeKind::from_suite(&suite.scorers)).unwrap_or_default(),
             models: cfg.judges.clone(),
@@ -305,65 +257,60 @@ impl Session {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
         let interrupted = Arc::new(AtomicBool::new(false));
         if let Signals::Process { quit } = signals {
-            let (sinks, tx, interrupted) = (sinks.clone(), cancel_tx.clone(), interrupted.clone());
-            rt.spawn(async move {
-                wait_for_signal().await;
-                sinks.observer.observe(&Event::Notice(
-                    "interrupted — finishing writes (press Ctrl-C again to quit at once)".into(),
-                ));
-                interrupted.store(true, Ordering::Relaxed);
-                let _ = tx.send(true);
-                wait_for_signal().await;
-                sinks.mark_interrupted(None);
-                quit();
-            });
+            rt.spawn(on_signals(sinks.clone(), cancel_tx.clone(), interrupted.clone(), quit));
         }
         let stop = rt.block_on(self.phases(&runner, &sinks, &events, &spend, interrupted));
         let target = runner.target.clone();
         drop(runner);
         let mut stop = stop?;
-        // Persuasion games, once every probe is in: the target against a counterpart model. A
-        // sequential run that hit its deadline or budget has nothing left to spend on them.
-        let out_of_budget = sinks
-            .stops
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|s| s.reason == Stop::Deadline.as_str() || s.reason == Stop::Budget.as_str());
-        if out_of_budget && self.suite.games.is_some() {
-            sinks.observe(Event::Notice(
-                "deadline or budget reached — the persuasion games are not played in this run".into(),
-            ));
-        }
-        if let (StopReason::Finished, Some(g), false) = (&stop, &self.suite.games, out_of_budget) {
-            let quiet = Wrap { events: None, spend: None, ..wrap.clone() };
-            let target: Arc<dyn Generate> = target;
-            let counterpart =
-                self.providers.persuadee.clone().map(|r| quiet.handle(r)).unwrap_or_else(|| target.clone());
-            let mut judges: Vec<Arc<dyn Generate>> =
-                self.providers.judges.iter().cloned().map(|r| quiet.handle(r)).collect();
-            if judges.is_empty() {
-                judges.push(counterpart.clone());
-            }
-            let players = games::Players { target, counterpart, judges };
-            let done = self.store.measured_items(&self.run_id)?;
-            let (_, _, cut_short) = rt.block_on(games::run(
-                g,
-                players,
-                &done,
-                events.clone(),
-                self.cfg.limits.concurrency,
-                self.cancel.subscribe(),
-            ));
-            if cut_short {
-                stop = StopReason::Interrupted;
-            }
+        if stop == StopReason::Finished && self.play_games(&rt, target, &wrap, &sinks, &events)? {
+            stop = StopReason::Interrupted;
         }
         rt.shutdown_timeout(Duration::from_millis(200));
         if let Some(c) = &self.cache {
             c.flush();
         }
         self.conclude(stop, &sinks)
+    }
+
+    /// Persuasion games, once every probe is in: the target against a counterpart model. A
+    /// sequential run that hit its deadline or budget has nothing left to spend on them.
+    /// Returns whether a cancel cut them short.
+    fn play_games(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        target: Arc<preflight_runner::Generator>,
+        wrap: &Wrap,
+        sinks: &Sinks,
+        events: &Arc<dyn EventSink>,
+    ) -> Result<bool> {
+        let Some(g) = &self.suite.games else { return Ok(false) };
+        let out_of_budget = sinks
+            .stops
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s.reason == Stop::Deadline.as_str() || s.reason == Stop::Budget.as_str());
+        if out_of_budget {
+            sinks.observe(Event::Notice(
+                "deadline or budget reached — the persuasion games are not played in this run".into(),
+            ));
+            return Ok(false);
+        }
+        let quiet = Wrap { events: None, spend: None, ..wrap.clone() };
+        let target: Arc<dyn Generate> = target;
+        let counterpart = self.providers.persuadee.clone().map(|r| quiet.handle(r)).unwrap_or_else(|| target.clone());
+        let mut judges: Vec<Arc<dyn Generate>> =
+            self.providers.judges.iter().cloned().map(|r| quiet.handle(r)).collect();
+        if judges.is_empty() {
+            judges.push(counterpart.clone());
+        }
+        let players = games::Players { target, counterpart, judges };
+        let done = self.store.measured_items(&self.run_id)?;
+        let concurrency = self.cfg.limits.concurrency;
+        let (_, _, cut_short) =
+            rt.block_on(games::run(g, players, &done, events.clone(), concurrency, self.cancel.subscribe()));
+        Ok(cut_short)
     }
 
     fn runner(&self, wrap: &Wrap) -> Runner {
@@ -531,6 +478,66 @@ impl Session {
     }
 }
 
+/// The configuration a start means, and the stored run a resume continues.
+fn resolve(start: Start, paths: &Paths) -> Result<(RunConfig, Option<RunRow>)> {
+    match start {
+        Start::New(cfg) => Ok((*cfg, None)),
+        Start::Resume { run_id, overrides } => {
+            // Read without writing: the live-holder check is repeated atomically when the
+            // lease is taken, this one only spares loading models for a run that is busy.
+            let store = Store::open_read_only(&paths.store)?;
+            let row = store.run(&run_id)?.with_context(|| format!("no run `{run_id}` in {}", paths.store.display()))?;
+            match (row.status, &row.holder) {
+                (RunStatus::Finished, _) => {
+                    bail!("run {run_id} already finished; `preflight report {run_id}` shows it")
+                }
+                (RunStatus::Running, Some(h)) => {
+                    return Err(StoreError::Leased { run: run_id, holder: h.clone() }.into());
+                }
+                _ => {}
+            }
+            let mut cfg = RunConfig::from_json(&row.config)?;
+            overrides.apply(&mut cfg);
+            Ok((cfg, Some(row)))
+        }
+    }
+}
+
+/// What the suite asks of the configuration, and that a resumed run's suite is unchanged.
+fn check(cfg: &RunConfig, suite: &Suite, plan: &attack::Plan, resume: Option<&RunRow>) -> Result<()> {
+    if plan.needs_model() && cfg.attacker.is_none() {
+        bail!(
+            "{}: an attack needs an attacker model (past-tense, future-tense, translate, pair, tap, crescendo): pass --attacker PROVIDER/NAME",
+            cfg.suite.display()
+        );
+    }
+    if let Some(row) = resume
+        && row.suite_fingerprint != plan.fingerprint
+    {
+        bail!(
+            "{} (or one of its datasets) changed since run {} started; resuming would mix two suites. Start a new run instead.",
+            cfg.suite.display(),
+            row.id
+        );
+    }
+    if cfg.sequential.is_some() && plan.on_survivors && !plan.adaptive.is_empty() {
+        bail!(
+            "{}: adaptive attacks on survivors need the whole first phase; they do not combine with --deadline / --budget-* / --sequential yet",
+            cfg.suite.display()
+        );
+    }
+    if let Some(s) = suite.scorers.iter().find(|s| s.needs_judge())
+        && cfg.judges.is_empty()
+    {
+        bail!(
+            "{}: the suite uses the `{}` scorer, which needs a judge model: pass --judge PROVIDER/NAME",
+            cfg.suite.display(),
+            s.name()
+        );
+    }
+    Ok(())
+}
+
 fn load_providers(cfg: &RunConfig, cache_root: &std::path::Path) -> Result<Providers> {
     // Two local models (a local target and a different local judge) share the cores: spinning
     // llama.cpp threads beyond the core count collapse throughput.
@@ -561,6 +568,23 @@ fn load_providers(cfg: &RunConfig, cache_root: &std::path::Path) -> Result<Provi
     Ok(Providers { target, judges, attacker, persuadee })
 }
 
+/// Ctrl-C / SIGTERM: the first stops the session cleanly; the second marks the run interrupted
+/// and calls `quit`.
+async fn on_signals(
+    sinks: Arc<Sinks>,
+    cancel: Arc<tokio::sync::watch::Sender<bool>>,
+    interrupted: Arc<AtomicBool>,
+    quit: Box<dyn Fn() + Send + Sync>,
+) {
+    wait_for_signal().await;
+    sinks.observe(Event::Notice("interrupted — finishing writes (press Ctrl-C again to quit at once)".into()));
+    interrupted.store(true, Ordering::Relaxed);
+    let _ = cancel.send(true);
+    wait_for_signal().await;
+    sinks.mark_interrupted(None);
+    quit();
+}
+
 /// Fans the session's events out: to the caller's observer, to the counts the sequential
 /// planner and the survivors phase need, and to the store's writer.
 struct Sinks {
@@ -588,9 +612,17 @@ impl Sinks {
         self.writer.lock().unwrap().as_ref().is_some_and(|w| w.flush(Duration::from_secs(60)))
     }
 
-    /// The second Ctrl-C: the run is marked interrupted before the process goes.
+    /// The second Ctrl-C: the run is marked interrupted before the process goes. Waits at most
+    /// two seconds for the writer (a producer may hold it while the queue is full).
     fn mark_interrupted(&self, note: Option<String>) {
-        let guard = self.writer.lock().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        let guard = loop {
+            match self.writer.try_lock() {
+                Ok(g) => break g,
+                Err(_) if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+                Err(_) => return,
+            }
+        };
         if let Some(w) = guard.as_ref() {
             w.send(Event::StatusChanged(StatusChange {
                 status: RunStatus::Interrupted,

@@ -202,10 +202,18 @@ impl Loop {
             }
         }
         if leased && (beat || !batch.is_empty()) {
-            tx.execute(
+            let held = tx.execute(
                 "UPDATE runs SET lease_heartbeat_ms = ?3 WHERE id = ?1 AND lease_owner = ?2",
                 params![self.run_id, self.lease.owner(), now_ms()],
             )?;
+            if held == 0 {
+                // Another process took the run over (this one stalled past the stale limit):
+                // two processes must not run one run, so this one stops.
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                    Some("the run's lease was taken over by another process".into()),
+                ));
+            }
         } else if self.leased && !leased {
             // A final status gives the lease up.
             tx.execute(
