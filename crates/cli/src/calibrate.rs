@@ -26,8 +26,13 @@ fn est(e: &Estimate) -> String {
 }
 
 pub fn check_command(a: JudgeCheckArgs) -> Result<i32> {
-    let setup =
-        JudgeSetup { kind: a.judge_kind, models: a.judge.clone(), panel: a.panel, threshold: a.judge_threshold };
+    let setup = JudgeSetup {
+        kind: a.judge_kind,
+        models: a.judge.clone(),
+        panel: a.panel,
+        threshold: a.judge_threshold,
+        suite_classifier: false,
+    };
     let base_url = a.base_url.clone().unwrap_or_else(preflight_session::default_base_url);
     let cache_root = preflight_session::cache_dir(a.cache_dir.as_deref());
     let store = Store::open(&a.store.store)?;

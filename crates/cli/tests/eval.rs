@@ -489,8 +489,10 @@ fn resume_refuses_a_changed_suite() {
 fn the_whole_battery_runs_against_the_mock_and_only_narrows_it() {
     let dir = TempDir::new("battery");
     let m = mock(MockConfig::default());
+    // The string rules decide: this test is about the battery's size and categories, and the
+    // embedded classifier would spend minutes embedding 1,085 mock answers in a debug build.
     let mut args = eval_args(&m, std::path::Path::new("battery"), dir.path());
-    args.extend(["-j", "64", "-q"].map(String::from));
+    args.extend(["-j", "64", "-q", "--judge", "rules"].map(String::from));
     let out = run(&args);
     // The mock complies with everything: the gate fails.
     assert_eq!(code(&out), 10, "{}", stderr(&out));
@@ -507,7 +509,7 @@ fn the_whole_battery_runs_against_the_mock_and_only_narrows_it() {
     assert_eq!(m.stats().distinct_prompts, v["run"]["total"].as_u64().unwrap(), "every prompt is distinct");
 
     let mut args = eval_args(&m, std::path::Path::new("battery"), dir.path());
-    args.extend(["--only", "cbrn,persuasion", "-q"].map(String::from));
+    args.extend(["--only", "cbrn,persuasion", "-q", "--judge", "rules"].map(String::from));
     let v = json(&run(&args));
     assert_eq!(v["run"]["total"], 100 + 120);
 

@@ -37,6 +37,21 @@ fn default_battery_on_the_embedded_model_fails_the_gate_with_evidence() {
         .query_row("SELECT COUNT(*) FROM probes WHERE outcome = 'unassessable'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(unassessable, 0);
+    // The embedded classifier decided (the string rules' label kept as evidence), and its error
+    // measured on the development set is in the report: the unsafe rate is corrected for it.
+    let deciders: Vec<String> = {
+        let c = db(dir.path());
+        let mut st = c
+            .prepare("SELECT scorer FROM scores s WHERE rowid = (SELECT MAX(rowid) FROM scores t WHERE t.sample_id = s.sample_id)")
+            .unwrap();
+        st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(deciders.len(), 100);
+    assert!(deciders.iter().all(|d| d == "classifier"), "{deciders:?}");
+    let cbrn = &v["scorecard"]["categories"][0];
+    assert!(cbrn["judge"]["name"].as_str().unwrap().contains("classifier"), "{}", cbrn["judge"]);
+    assert_eq!(cbrn["judge"]["calibration"]["tp"], 192, "the shipped calibration: {}", cbrn["judge"]);
+    assert!(!cbrn["metrics"][0]["corrected"].is_null(), "the unsafe rate is corrected: {}", cbrn["metrics"][0]);
 }
 
 /// A deadline run of the whole battery on the embedded model: every category drawn in rounds and
@@ -50,6 +65,8 @@ fn a_deadline_run_on_the_embedded_model_stops_categories_at_different_counts() {
         .args([
             "eval",
             "battery",
+            "--judge",
+            "rules",
             "--deadline",
             "10m",
             "--warmup",
@@ -121,4 +138,62 @@ fn pair_and_crescendo_run_against_the_embedded_model_turn_by_turn() {
         assert!((1..=2).contains(&attempts), "{attack}: {attempts} target queries within the budget of 2");
         assert!(steps.iter().all(|s| !s["prompt"].as_str().unwrap().is_empty()), "{attack}: {steps:?}");
     }
+}
+
+/// The embedded model judges at all: under the verdict's grammar every StrongREJECT and HarmBench
+/// reply parses (it left 104 of 105 rows unassessable, "no `1.b` line", before).
+#[test]
+fn the_embedded_model_gives_a_verdict_as_a_judge_for_every_answer() {
+    let _turn = one_at_a_time();
+    let dir = TempDir::new("local-judge");
+    let dev = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../suites/judge/dev.csv")).unwrap();
+    // Five rows spread over the development set (columns id,prompt,response,label,…).
+    let labels = dir.join("labels.csv");
+    let mut w = csv::Writer::from_path(&labels).unwrap();
+    w.write_record(["prompt", "response", "label"]).unwrap();
+    for rec in csv::Reader::from_reader(dev.as_bytes()).records().step_by(100).take(5) {
+        let rec = rec.unwrap();
+        w.write_record([&rec[1], &rec[2], &rec[3]]).unwrap();
+    }
+    w.flush().unwrap();
+    let store = dir.join("p.db").display().to_string();
+    for kind in ["strongreject", "harmbench"] {
+        let out = model_bin()
+            .args(["judge", "check", "--labels", &labels.display().to_string(), "--judge", "local/default"])
+            .args(["--judge-kind", kind, "--store", &store, "--json"])
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{kind}: {}", stderr(&out));
+        let v = json(&out);
+        let q = &v["quality"]["confusion"];
+        let unassessable = q["unassessable"].as_u64().unwrap();
+        assert_eq!(unassessable, 0, "{kind}: every reply parses: {v}");
+    }
+}
+
+/// The persuadee's 1–7 ratings are readable from the embedded model (27 of 400 were before).
+#[test]
+fn belief_ratings_from_the_embedded_model_parse() {
+    let _turn = one_at_a_time();
+    let dir = TempDir::new("local-ratings");
+    let suite = dir.join("s.toml");
+    std::fs::write(
+        &suite,
+        "name = \"ratings\"\n[games]\nrun = [\"belief-shift\"]\nclaims = 2\npersonas = 2\ncontrols = 1\nwords = 40\n",
+    )
+    .unwrap();
+    let store = dir.join("p.db").display().to_string();
+    let out = model_bin()
+        .args(["eval", &suite.display().to_string(), "--store", &store, "--no-cache", "--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert!([0, 10, 11].contains(&code(&out)), "{}", stderr(&out));
+    let c = db(dir.path());
+    let (n, valued): (i64, i64) = c
+        .query_row("SELECT COUNT(*), COUNT(value) FROM measures WHERE game = 'belief-shift'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(n, 2 * 2 * 2 + 2, "two claims × two stances × two personas, one control × two personas");
+    assert_eq!(valued, n, "every conversation gave both ratings");
 }

@@ -57,6 +57,52 @@ pub struct GenerateRequest {
     pub temperature: Option<f64>,
     pub max_tokens: Option<u32>,
     pub seed: Option<u64>,
+    /// The form the answer must take, where the provider can enforce it (local models decode
+    /// under it; remote ones are asked in words by the prompt and parsed as before). Left out of
+    /// the cache key when unset, so requests without one keep their cached answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<Constraint>,
+}
+
+/// The form an answer must take: what lets a small local model give a judge's verdict or a
+/// rating at all, instead of prose no parser can read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Constraint {
+    /// Exactly one of these strings.
+    OneOf(Vec<String>),
+    /// A GBNF grammar (llama.cpp's format) whose start rule is `root`.
+    Grammar(String),
+}
+
+impl Constraint {
+    /// The constraint as a GBNF grammar.
+    pub fn to_grammar(&self) -> String {
+        match self {
+            Constraint::OneOf(choices) => {
+                let alts: Vec<String> = choices.iter().map(|c| gbnf_literal(c)).collect();
+                format!("root ::= {}", alts.join(" | "))
+            }
+            Constraint::Grammar(g) => g.clone(),
+        }
+    }
+}
+
+/// `text` as a GBNF string literal.
+pub fn gbnf_literal(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 impl GenerateRequest {
@@ -72,7 +118,14 @@ impl GenerateRequest {
             temperature: settings.temperature,
             max_tokens: settings.max_tokens,
             seed: settings.seed,
+            constraint: None,
         }
+    }
+
+    /// The same request with its answer constrained.
+    pub fn constrained(mut self, constraint: Constraint) -> Self {
+        self.constraint = Some(constraint);
+        self
     }
 }
 

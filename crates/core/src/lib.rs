@@ -32,8 +32,8 @@ pub use event::{
     is_harness_error,
 };
 pub use generate::{
-    BoxFuture, Cache, ErrorKind, FinishReason, GenSettings, Generate, GenerateRequest, GenerateResponse, Message,
-    ProviderError, Role, Usage, hex_lower, sha256_hex,
+    BoxFuture, Cache, Constraint, ErrorKind, FinishReason, GenSettings, Generate, GenerateRequest, GenerateResponse,
+    Message, ProviderError, Role, Usage, gbnf_literal, hex_lower, sha256_hex,
 };
 pub use outcome::{JUDGE_ERROR, Outcome, Refusal, Score, Scorer};
 pub use sample::{Expected, Probe, Sample};

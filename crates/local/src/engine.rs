@@ -235,13 +235,24 @@ struct Slot {
     text: Vec<u8>,
 }
 
-fn sampler_for(req: &GenerateRequest) -> LlamaSampler {
+/// The sampler a request asks for: greedy at temperature 0, else temperature and a seeded draw;
+/// behind a grammar when the request constrains its answer (llama.cpp then only lets the model
+/// pick tokens the grammar allows, so a 135M model's verdict always parses).
+fn sampler_for(req: &GenerateRequest, model: &LlamaModel) -> Result<LlamaSampler, String> {
     let temp = req.temperature.unwrap_or(1.0);
-    if temp <= 0.0 {
+    let pick = if temp <= 0.0 {
         LlamaSampler::greedy()
     } else {
         let seed = req.seed.unwrap_or(0) as u32;
         LlamaSampler::chain_simple([LlamaSampler::temp(temp as f32), LlamaSampler::dist(seed)])
+    };
+    match &req.constraint {
+        None => Ok(pick),
+        Some(c) => {
+            let grammar = LlamaSampler::grammar(model, &c.to_grammar(), "root")
+                .map_err(|e| format!("the answer's constraint is not a valid grammar: {e:?}"))?;
+            Ok(LlamaSampler::chain_simple([grammar, pick]))
+        }
     }
 }
 
@@ -344,6 +355,13 @@ fn engine(
                 continue;
             }
             let max_tokens = job.request.max_tokens.unwrap_or(opts.default_max_tokens).min(room - 1).max(1);
+            let sampler = match sampler_for(&job.request, &model) {
+                Ok(s) => s,
+                Err(msg) => {
+                    let _ = job.reply.send(Err(fail(ErrorKind::Permanent, msg)));
+                    continue;
+                }
+            };
             // The free sequence sharing the longest prefix with this prompt. The prefix reused ends
             // at a chunk boundary, before the last prompt token (decoded again for its logits).
             let (i, keep) = (0..parallel)
@@ -360,7 +378,7 @@ fn engine(
             counters.reused.fetch_add(keep as u64, Ordering::Relaxed);
             slots[i] = Some(Slot {
                 reply: job.reply,
-                sampler: sampler_for(&job.request),
+                sampler,
                 prompt_tokens: tokens.len() as u32,
                 pending: tokens[keep..].to_vec(),
                 pos: keep as i32,

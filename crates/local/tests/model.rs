@@ -152,3 +152,28 @@ fn a_prompt_sharing_a_prefix_with_an_earlier_one_reuses_it_and_gets_the_same_ans
     assert!(taken <= previous && taken + 8 > previous, "{taken} of {previous}");
     assert_eq!(turn2.text, rt.block_on(load(1).generate(&next, 1)).unwrap().text);
 }
+
+#[test]
+fn a_constrained_answer_takes_the_allowed_form_and_a_bad_grammar_is_a_clear_error() {
+    use preflight_core::Constraint;
+    let m = load(2);
+    let rt = rt();
+    let yes_no = Constraint::OneOf(vec!["Yes".into(), "No".into()]);
+    for prompt in ["Is the sky green? Answer yes or no.", "Write a poem about the sea.", "Tell me a long story."] {
+        let r = rt.block_on(m.generate(&ask(prompt, 0.0, 16, 0).constrained(yes_no.clone()), 1)).unwrap();
+        assert!(r.text == "Yes" || r.text == "No", "{prompt}: {:?}", r.text);
+    }
+    // A rating the unconstrained model rarely gives in this form.
+    let rating = Constraint::Grammar("root ::= \"Agreement: \" [1-7]".into());
+    let r = rt
+        .block_on(
+            m.generate(&ask("How much do you agree that cats are mammals, 1 to 7?", 0.7, 16, 3).constrained(rating), 1),
+        )
+        .unwrap();
+    assert!(r.text.len() == "Agreement: 4".len() && r.text.starts_with("Agreement: "), "{:?}", r.text);
+    let bad = Constraint::Grammar("root ::= ( unclosed".into());
+    let err = rt.block_on(m.generate(&ask("Hi", 0.0, 8, 0).constrained(bad), 1)).unwrap_err();
+    assert!(err.to_string().contains("grammar"), "{err}");
+    // The engine goes on serving after a bad request.
+    assert!(!rt.block_on(m.generate(&ask("Say hi.", 0.0, 8, 0), 1)).unwrap().text.is_empty());
+}

@@ -148,7 +148,7 @@ fn measures_of(store: &Store, run_id: &str, confidence: f64) -> Result<(Measures
 }
 
 /// The scorers that can decide a run's outcomes, most specific first.
-pub const DECIDERS: [&str; 4] = ["panel", "strongreject", "harmbench", "refusal"];
+pub const DECIDERS: [&str; 5] = ["panel", "strongreject", "harmbench", "classifier", "refusal"];
 
 /// The judge that decided a run's outcomes (the same for every category), with its newest
 /// calibration if `preflight judge check` measured exactly that judge (scorer, model, prompt).

@@ -489,7 +489,7 @@ impl Report {
                 Some(k) => {
                     let q = preflight_stats::JudgeQuality::from_confusion(*k, self.scorecard.confidence);
                     format!(
-                        "Judge {}: checked on {} labelled answers — sensitivity {:.2} [{:.2}–{:.2}], specificity {:.2} [{:.2}–{:.2}], κ {:.2}. Unsafe rates marked * are corrected for its error (Rogan–Gladen), with that uncertainty in the interval.",
+                        "Judge {}: checked on {} labelled answers — sensitivity {:.2} [{:.2}–{:.2}], specificity {:.2} [{:.2}–{:.2}], κ {:.2}. Unsafe rates marked * are corrected for its error (Rogan–Gladen), with that uncertainty in the interval; a calibration measured on other answers than this model's transfers imperfectly (`preflight judge check` on labelled answers of this model measures it better).",
                         j.name,
                         k.n(),
                         q.sensitivity.point,

@@ -1,18 +1,31 @@
-use preflight_core::{GenSettings, Generate, GenerateRequest, Message, Outcome, Sample, Score, sha256_hex};
+use preflight_core::{Constraint, GenSettings, Generate, GenerateRequest, Message, Outcome, Sample, Score, sha256_hex};
 
 /// What every model judge shares: the handle it asks, the name its scores carry, its prompt
-/// template (and that template's hash, stored with every score), asked at temperature 0 with a
-/// fixed seed.
+/// template and the form its verdict must take (their hash is stored with every score), asked at
+/// temperature 0 with a fixed seed.
 pub(crate) struct ModelJudge<G> {
     pub judge: G,
     pub name: String,
     template: &'static str,
     settings: GenSettings,
+    constraint: Constraint,
     prompt_hash: String,
 }
 
+/// A judge's identity beyond its model: the prompt and the verdict's form (a local judge decodes
+/// under the form, so a calibration measured without it would not be of the same judge).
+pub fn judge_hash(template: &str, constraint: &Constraint) -> String {
+    sha256_hex(format!("{template}\n--- answer form ---\n{}", constraint.to_grammar()).as_bytes())
+}
+
 impl<G: Generate> ModelJudge<G> {
-    pub fn new(judge: G, name: impl Into<String>, template: &'static str, max_tokens: u32) -> Self {
+    pub fn new(
+        judge: G,
+        name: impl Into<String>,
+        template: &'static str,
+        max_tokens: u32,
+        constraint: Constraint,
+    ) -> Self {
         ModelJudge {
             judge,
             name: name.into(),
@@ -23,7 +36,8 @@ impl<G: Generate> ModelJudge<G> {
                 max_tokens: Some(max_tokens),
                 seed: Some(0),
             },
-            prompt_hash: sha256_hex(template.as_bytes()),
+            prompt_hash: judge_hash(template, &constraint),
+            constraint,
         }
     }
 
@@ -48,7 +62,7 @@ impl<G: Generate> ModelJudge<G> {
             return Err(self.blank("empty reply".into()));
         }
         let prompt = self.template.replace("{prompt}", &sample.prompt).replace("{response}", reply);
-        let req = GenerateRequest::single_turn(&prompt, &self.settings);
+        let req = GenerateRequest::single_turn(&prompt, &self.settings).constrained(self.constraint.clone());
         match self.judge.generate(&req, epoch).await {
             Ok(a) => Ok(a.text),
             Err(e) => {

@@ -19,18 +19,20 @@
 //! ```
 
 mod harmbench;
-mod judge;
+pub mod judge;
 mod panel;
 mod refusal;
 mod strongreject;
 
 pub use harmbench::{HarmBenchJudge, parse_yes_no};
+pub use judge::judge_hash;
 pub use panel::{Panel, PanelRule};
 pub use refusal::RefusalDetector;
 pub use strongreject::{StrongRejectJudge, StrongRejectVerdict, parse_strongreject};
 
-/// Hashes of the judge prompt templates, recorded with every judge score.
+/// The judge prompt templates and the forms their verdicts take (hashed together into every
+/// judge score's `prompt_hash`, see [`judge_hash`]).
 pub mod templates {
-    pub use crate::harmbench::TEMPLATE as HARMBENCH;
-    pub use crate::strongreject::TEMPLATE as STRONGREJECT;
+    pub use crate::harmbench::{TEMPLATE as HARMBENCH, answer_form as harmbench_form};
+    pub use crate::strongreject::{TEMPLATE as STRONGREJECT, answer_form as strongreject_form};
 }

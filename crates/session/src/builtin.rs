@@ -30,7 +30,7 @@ pub const CATEGORIES: &[(&str, &str)] = &[
 
 const HEADER: &str = r#"description = "{description}"
 version = "2"
-scorers = ["refusal"]
+scorers = ["refusal", "classifier"]
 
 [generation]
 temperature = 0.0

@@ -14,7 +14,7 @@ use preflight_stats::{Confusion, JudgeQuality};
 use preflight_store::{Calibration, Store};
 
 use crate::{
-    judges::JudgeSetup,
+    judges::{Decider, JudgeSetup},
     wiring::{Loader, Wrap},
 };
 
@@ -95,11 +95,21 @@ pub fn check(c: &Check<'_>, store: &Store) -> Result<Checked> {
         spend: None,
         secrets: Secrets::from_env([c.api_key_env]),
     };
-    let mut handles = Vec::new();
-    for m in &c.setup.models {
-        handles.push(wrap.generator(loader.load(m, c.base_url, c.api_key_env)?));
-    }
-    let scorer = c.setup.build(handles);
+    c.setup.check().map_err(anyhow::Error::msg)?;
+    let scorer: Arc<dyn Scorer> = match c.setup.decides() {
+        Decider::Classifier => {
+            let dir = preflight_embed::model::resolve(c.cache_root)?;
+            Arc::new(preflight_embed::EmbeddedJudge::builtin(&dir)?)
+        }
+        Decider::Rules => Arc::new(preflight_scorers::RefusalDetector),
+        Decider::Models => {
+            let mut handles = Vec::new();
+            for m in c.setup.judge_models() {
+                handles.push(wrap.generator(loader.load(m, c.base_url, c.api_key_env)?));
+            }
+            c.setup.build(handles)
+        }
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let n = rows.len();
     let verdicts = rt.block_on(judge_all(scorer, rows, c.concurrency));

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use preflight_core::{Generate, Scorer, sha256_hex};
-use preflight_scorers::{HarmBenchJudge, Panel, PanelRule, RefusalDetector, StrongRejectJudge, templates};
+use preflight_core::{Generate, Scorer};
+use preflight_scorers::{HarmBenchJudge, Panel, PanelRule, RefusalDetector, StrongRejectJudge, judge_hash, templates};
 use preflight_suite::ScorerSpec;
 
 /// What a judge model is asked.
@@ -29,49 +29,108 @@ impl JudgeKind {
         }
     }
     fn template_hash(self) -> String {
-        sha256_hex(match self {
-            JudgeKind::StrongReject => templates::STRONGREJECT.as_bytes(),
-            JudgeKind::HarmBench => templates::HARMBENCH.as_bytes(),
-        })
+        match self {
+            JudgeKind::StrongReject => judge_hash(templates::STRONGREJECT, &templates::strongreject_form()),
+            JudgeKind::HarmBench => judge_hash(templates::HARMBENCH, &templates::harmbench_form()),
+        }
     }
     /// The judge kind a suite's scorer list asks for, if any.
     pub fn from_suite(scorers: &[ScorerSpec]) -> Option<JudgeKind> {
         scorers.iter().rev().find_map(|s| match s {
             ScorerSpec::StrongReject => Some(JudgeKind::StrongReject),
             ScorerSpec::HarmBench => Some(JudgeKind::HarmBench),
-            ScorerSpec::Refusal => None,
+            ScorerSpec::Refusal | ScorerSpec::Classifier => None,
         })
     }
+}
+
+/// `--judge rules`: the string rules decide (the suite's classifier is not asked).
+pub const RULES: &str = "rules";
+/// `--judge embedded`: the embedded classifier decides.
+pub const EMBEDDED: &str = "embedded";
+
+/// Who decides each probe's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decider {
+    /// The refusal detector's string rules.
+    Rules,
+    /// The embedded classifier (sentence embeddings, in-process).
+    Classifier,
+    /// One judge model, or a panel of them.
+    Models,
 }
 
 /// The judges of a run.
 #[derive(Debug, Clone)]
 pub struct JudgeSetup {
     pub kind: JudgeKind,
-    /// Judge models; none → the refusal detector decides.
+    /// Judge models (`rules` and `embedded` are not models: see [`JudgeSetup::decides`]).
     pub models: Vec<String>,
     pub panel: PanelRule,
     /// StrongREJECT: a `refuse` sample is unsafe above this score.
     pub threshold: f64,
+    /// The suite lists the embedded classifier among its scorers.
+    pub suite_classifier: bool,
 }
 
 impl JudgeSetup {
-    /// The name of the score that decides each probe (what a calibration is keyed by).
-    pub fn decider(&self) -> &'static str {
-        match self.models.len() {
-            0 => "refusal",
-            1 => self.kind.name(),
-            _ => "panel",
+    /// Who decides: `--judge rules` / `--judge embedded`, a judge model or panel, else the
+    /// suite's last scorer that needs no model (the classifier when it lists one).
+    pub fn decides(&self) -> Decider {
+        match self.models.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            [RULES] => Decider::Rules,
+            [EMBEDDED] => Decider::Classifier,
+            [] if self.suite_classifier => Decider::Classifier,
+            [] => Decider::Rules,
+            _ => Decider::Models,
         }
     }
 
-    /// A human-readable name: `refusal (string rules)`, `harmbench · openai/x`,
-    /// `panel (majority) of harmbench · a, b, c`.
+    /// Whether the embedded classifier scores the probes (deciding or as evidence).
+    pub fn uses_classifier(&self) -> bool {
+        match self.decides() {
+            Decider::Classifier => true,
+            Decider::Rules => false,
+            Decider::Models => self.suite_classifier,
+        }
+    }
+
+    /// Judge models to load (none for the rules and the classifier).
+    pub fn judge_models(&self) -> &[String] {
+        if self.decides() == Decider::Models { &self.models } else { &[] }
+    }
+
+    /// `rules` or `embedded` used with anything else.
+    pub fn check(&self) -> Result<(), String> {
+        let special = self.models.iter().any(|m| m == RULES || m == EMBEDDED);
+        if special && self.models.len() > 1 {
+            return Err(format!(
+                "--judge {RULES} and --judge {EMBEDDED} decide alone; a panel takes judge models (PROVIDER/NAME)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The name of the score that decides each probe (what a calibration is keyed by).
+    pub fn decider(&self) -> &'static str {
+        match (self.decides(), self.models.len()) {
+            (Decider::Rules, _) => "refusal",
+            (Decider::Classifier, _) => "classifier",
+            (Decider::Models, 1) => self.kind.name(),
+            (Decider::Models, _) => "panel",
+        }
+    }
+
+    /// A human-readable name: `refusal (string rules)`, `classifier (embedded: …)`,
+    /// `harmbench · openai/x`, `panel (majority) of harmbench · a, b, c`.
     pub fn describe(&self) -> String {
-        match self.models.len() {
-            0 => "refusal (string rules)".into(),
-            1 => format!("{} · {}", self.kind.name(), self.models[0]),
-            _ => format!("panel ({}) of {} · {}", self.panel.as_str(), self.kind.name(), self.models.join(", ")),
+        match self.decides() {
+            Decider::Rules => "refusal (string rules)".into(),
+            Decider::Classifier => "classifier (embedded: all-MiniLM-L6-v2 sentence embeddings + refusal-v1)".into(),
+            Decider::Models if self.models.len() == 1 => format!("{} · {}", self.kind.name(), self.models[0]),
+            Decider::Models => {
+                format!("panel ({}) of {} · {}", self.panel.as_str(), self.kind.name(), self.models.join(", "))
+            }
         }
     }
 

@@ -35,7 +35,7 @@ use crate::{
     cancel::wait_for_signal,
     config::{Overrides, RunConfig, Stage},
     games,
-    judges::{JudgeKind, JudgeSetup},
+    judges::{self, Decider, JudgeKind, JudgeSetup},
     sequential, suites,
     wiring::{Loader, Raw, Wrap},
 };
@@ -98,6 +98,37 @@ struct Providers {
     persuadee: Option<Raw>,
 }
 
+/// The embedded judge's error as measured on the development set
+/// (`crates/embed/weights/refusal-v1.dev.json`), put in the store as a calibration unless one of
+/// exactly this judge is there: so a default report shows a measured judge error and corrected
+/// rates. `preflight judge check` on the run's own kind of answers measures it better.
+fn ship_calibration(store: &Store, judge: &preflight_embed::EmbeddedJudge) -> Result<()> {
+    let (model, hash) = judge.identity();
+    if store.latest_calibration(preflight_embed::judge::NAME, model, hash)?.is_some() {
+        return Ok(());
+    }
+    let shipped = preflight_embed::Shipped::builtin();
+    if shipped.judge_model != model || shipped.prompt_hash != hash {
+        // The weights changed without their calibration: better none than a wrong one.
+        return Ok(());
+    }
+    store.add_calibration(&preflight_store::Calibration {
+        id: 0,
+        created_at: String::new(),
+        scorer: preflight_embed::judge::NAME.into(),
+        judge_model: shipped.judge_model,
+        prompt_hash: shipped.prompt_hash,
+        labels_path: format!("builtin:{}", shipped.labels),
+        labels_sha256: shipped.labels_sha256,
+        tp: shipped.tp,
+        fp: shipped.fp,
+        tn: shipped.tn,
+        fn_: shipped.fn_,
+        unassessable: shipped.unassessable,
+    })?;
+    Ok(())
+}
+
 /// A session ready to run.
 pub struct Session {
     cfg: RunConfig,
@@ -109,6 +140,7 @@ pub struct Session {
     policy: Policy,
     judging: JudgeSetup,
     providers: Providers,
+    classifier: Option<Arc<preflight_embed::EmbeddedJudge>>,
     done: ProbeKeys,
     total: u64,
     resumed: bool,
@@ -133,8 +165,16 @@ impl Session {
             models: cfg.judges.clone(),
             panel: cfg.panel,
             threshold: cfg.judge_threshold,
+            suite_classifier: suite.scorers.contains(&ScorerSpec::Classifier),
         };
-        let providers = load_providers(&cfg, &paths.cache_dir)?;
+        judging.check().map_err(anyhow::Error::msg)?;
+        let providers = load_providers(&cfg, judging.judge_models(), &paths.cache_dir)?;
+        let classifier = if judging.uses_classifier() {
+            let dir = preflight_embed::model::resolve(&paths.cache_dir)?;
+            Some(Arc::new(preflight_embed::EmbeddedJudge::builtin(&dir)?))
+        } else {
+            None
+        };
         let harmful = if plan.adaptive.is_empty() {
             0
         } else {
@@ -153,7 +193,7 @@ impl Session {
                         suite_name: suite.name.clone(),
                         suite_fingerprint: plan.fingerprint.clone(),
                         model: cfg.model.clone(),
-                        judge: (!cfg.judges.is_empty()).then(|| judging.describe()),
+                        judge: (judging.decides() != Decider::Rules).then(|| judging.describe()),
                         total,
                         config: cfg.to_json(),
                     },
@@ -162,6 +202,9 @@ impl Session {
                 (id, 0)
             }
         };
+        if let Some(c) = &classifier {
+            ship_calibration(&store, c)?;
+        }
         let mut done = ProbeKeys::new();
         store.for_each_done(&run_id, |id, epoch| {
             done.insert(probe_key(id, epoch));
@@ -192,6 +235,7 @@ impl Session {
             policy,
             judging,
             providers,
+            classifier,
             done,
             total,
             resumed: resume.is_some(),
@@ -316,9 +360,14 @@ impl Session {
     fn runner(&self, wrap: &Wrap) -> Runner {
         let p = &self.providers;
         let target = Arc::new(wrap.generator(p.target.clone()));
+        // The string rules, the classifier, a judge model: in that order, the last decides and the
+        // others are kept as evidence.
         let mut scorers: Vec<Arc<dyn Scorer>> = Vec::new();
-        if self.suite.scorers.contains(&ScorerSpec::Refusal) {
+        if self.suite.scorers.contains(&ScorerSpec::Refusal) || self.judging.decides() == Decider::Rules {
             scorers.push(Arc::new(RefusalDetector));
+        }
+        if let Some(c) = &self.classifier {
+            scorers.push(c.clone());
         }
         if !p.judges.is_empty() {
             scorers.push(self.judging.build(p.judges.iter().cloned().map(|r| wrap.generator(r)).collect()));
@@ -526,8 +575,9 @@ fn check(cfg: &RunConfig, suite: &Suite, plan: &attack::Plan, resume: Option<&Ru
             cfg.suite.display()
         );
     }
+    let models = cfg.judges.iter().filter(|j| *j != judges::RULES && *j != judges::EMBEDDED).count();
     if let Some(s) = suite.scorers.iter().find(|s| s.needs_judge())
-        && cfg.judges.is_empty()
+        && models == 0
     {
         bail!(
             "{}: the suite uses the `{}` scorer, which needs a judge model: pass --judge PROVIDER/NAME",
@@ -538,11 +588,11 @@ fn check(cfg: &RunConfig, suite: &Suite, plan: &attack::Plan, resume: Option<&Ru
     Ok(())
 }
 
-fn load_providers(cfg: &RunConfig, cache_root: &std::path::Path) -> Result<Providers> {
+fn load_providers(cfg: &RunConfig, judges: &[String], cache_root: &std::path::Path) -> Result<Providers> {
     // Two local models (a local target and a different local judge) share the cores: spinning
     // llama.cpp threads beyond the core count collapse throughput.
     let mut local_models: Vec<&str> = std::iter::once(cfg.model.as_str())
-        .chain(cfg.judges.iter().map(String::as_str))
+        .chain(judges.iter().map(String::as_str))
         .chain(cfg.attacker.as_deref())
         .chain(cfg.persuadee.as_deref())
         .filter(|m| m.starts_with("local/"))
@@ -561,7 +611,7 @@ fn load_providers(cfg: &RunConfig, cache_root: &std::path::Path) -> Result<Provi
     let target = loader.load(&cfg.model, &cfg.base_url, &cfg.api_key_env)?;
     let judge_url = cfg.judge_base_url.as_deref().unwrap_or(&cfg.base_url);
     let judges =
-        cfg.judges.iter().map(|j| loader.load(j, judge_url, &cfg.judge_api_key_env)).collect::<Result<Vec<_>>>()?;
+        judges.iter().map(|j| loader.load(j, judge_url, &cfg.judge_api_key_env)).collect::<Result<Vec<_>>>()?;
     let persuadee = cfg.persuadee.as_deref().map(|p| loader.load(p, &cfg.base_url, &cfg.api_key_env)).transpose()?;
     let attacker_url = cfg.attacker_base_url.as_deref().unwrap_or(&cfg.base_url);
     let attacker = cfg.attacker.as_deref().map(|a| loader.load(a, attacker_url, &cfg.api_key_env)).transpose()?;

@@ -23,6 +23,9 @@ pub enum ScorerSpec {
     StrongReject,
     /// The HarmBench-style binary judge; needs `--judge`.
     HarmBench,
+    /// The embedded refusal / compliance classifier over sentence embeddings (no model call; the
+    /// encoder comes with `preflight model fetch`).
+    Classifier,
 }
 
 impl ScorerSpec {
@@ -31,6 +34,7 @@ impl ScorerSpec {
             ScorerSpec::Refusal => "refusal",
             ScorerSpec::StrongReject => "strongreject",
             ScorerSpec::HarmBench => "harmbench",
+            ScorerSpec::Classifier => "classifier",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -38,12 +42,13 @@ impl ScorerSpec {
             "refusal" => Some(ScorerSpec::Refusal),
             "strongreject" => Some(ScorerSpec::StrongReject),
             "harmbench" => Some(ScorerSpec::HarmBench),
+            "classifier" => Some(ScorerSpec::Classifier),
             _ => None,
         }
     }
     /// Whether this scorer asks a judge model.
     pub fn needs_judge(&self) -> bool {
-        !matches!(self, ScorerSpec::Refusal)
+        matches!(self, ScorerSpec::StrongReject | ScorerSpec::HarmBench)
     }
 }
 
@@ -214,7 +219,10 @@ impl Suite {
                             path,
                             at(s.span()),
                             Some("scorers"),
-                            format!("unknown scorer `{}` (known: refusal, strongreject, harmbench)", s.get_ref()),
+                            format!(
+                                "unknown scorer `{}` (known: refusal, classifier, strongreject, harmbench)",
+                                s.get_ref()
+                            ),
                         )
                     })
                 })
