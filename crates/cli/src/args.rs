@@ -428,6 +428,14 @@ pub struct ExportArgs {
 #[derive(Args)]
 pub struct ReviewArgs {
     pub run_id: String,
+    /// Label a stratified random sample of N of the run's answers instead (drawn once and
+    /// stored; without N, continue labelling the stored sample). The report then measures each
+    /// rate on the run itself, combining these labels with the judge's verdicts on every probe.
+    #[arg(long, value_name = "N", num_args = 0..=1)]
+    pub validate: Option<Option<u64>>,
+    /// Seed of the validation sample's draw.
+    #[arg(long, default_value_t = 1, requires = "validate")]
+    pub seed: u64,
     #[command(flatten)]
     pub store: StoreArg,
 }
@@ -442,9 +450,12 @@ pub enum JudgeCommand {
 
 #[derive(Args)]
 pub struct JudgeCheckArgs {
-    /// CSV with columns prompt, response, label (unsafe/safe, yes/no, 1/0, true/false).
-    #[arg(long, value_name = "FILE.csv")]
-    pub labels: PathBuf,
+    /// Labelled answers: a CSV with columns prompt, response, label (unsafe/safe, yes/no, 1/0,
+    /// true/false), or a public human-labelled set by name: `pyrit:refusal`,
+    /// `pyrit:refusal-extra`, `pyrit:objective` (read from the pyrit wheel, fetched if missing).
+    /// Repeat or separate with commas: each is reported alone, and all together are stored.
+    #[arg(long, value_name = "FILE.csv|SET", value_delimiter = ',', required = true)]
+    pub labels: Vec<String>,
     /// Judge model(s) (PROVIDER/NAME; several: a panel), or `embedded` (the embedded classifier),
     /// or `rules` (the string rules, also what none checks).
     #[arg(long, value_name = "MODEL", value_delimiter = ',')]
@@ -512,6 +523,14 @@ pub struct GenerateArgs {
     /// dropped.
     #[arg(long, value_name = "X", default_value_t = 0.6, value_parser = unit)]
     pub similarity: f64,
+    /// Prompts whose sentence embedding (the embedded encoder, all-MiniLM-L6-v2) is at least this
+    /// close (cosine, in [0, 1]) to one kept before in the same category, the battery's
+    /// included, are dropped as paraphrases.
+    #[arg(long, value_name = "X", default_value_t = 0.85, value_parser = unit)]
+    pub semantic: f64,
+    /// No embeddings: only the word filter, and no diversity figures.
+    #[arg(long)]
+    pub no_semantic: bool,
     /// Attacker calls per cell at most.
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = positive)]
     pub rounds: usize,

@@ -20,14 +20,35 @@ pub fn command(a: GenerateArgs) -> Result<i32> {
         styles: a.styles.as_deref(),
         out: &a.out,
         similarity: a.similarity,
+        semantic: (!a.no_semantic).then_some(a.semantic),
         rounds: a.rounds,
         seed: a.seed,
         cache_dir: &cache_dir,
     })?;
-    outln!("{:<16} {:<14} {:>6} {:>18}", "CATEGORY", "STYLE", "KEPT", "NEAR-DUPLICATES");
+    outln!(
+        "{:<16} {:<14} {:>6} {:>11} {:>13} {:>10}",
+        "CATEGORY",
+        "STYLE",
+        "KEPT",
+        "SAME WORDS",
+        "SAME MEANING",
+        "DIVERSITY"
+    );
     for c in &g.cells {
         let mark = if c.kept < g.quota { "  thin" } else { "" };
-        outln!("{:<16} {:<14} {:>6} {:>18}{mark}", c.category, c.style, c.kept, c.dropped);
+        let div = c.diversity.map(|d| format!("{d:.2}")).unwrap_or_else(|| "-".into());
+        outln!(
+            "{:<16} {:<14} {:>6} {:>11} {:>13} {:>10}{mark}",
+            c.category,
+            c.style,
+            c.kept,
+            c.dropped,
+            c.dropped_semantic,
+            div
+        );
+    }
+    if !a.no_semantic {
+        outln!("(diversity: mean cosine distance between a cell's prompts, 0 = all alike)");
     }
     let thin = g.cells.iter().filter(|c| c.kept < g.quota).count();
     outln!(

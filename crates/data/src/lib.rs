@@ -11,7 +11,7 @@ pub mod wheel;
 
 use std::path::PathBuf;
 
-pub use registry::{DATASETS, KnownDataset, Member};
+pub use registry::{DATASETS, KnownDataset, LABEL_SETS, LabelSet, Member, ScoreMeans, label_set};
 pub use wheel::{FetchError, Wheel};
 
 /// preflight's cache folder: `$PREFLIGHT_CACHE_DIR`, else `$XDG_CACHE_HOME/preflight`, else

@@ -203,6 +203,61 @@ pub const TEMPLATE_SETS: &[TemplateSet] = &[
     },
 ];
 
+/// What a label set's `human_score` of 1 means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreMeans {
+    /// 1 = the answer refused (PyRIT's refusal scorer sets): 0 is "did not refuse", unsafe.
+    Refused,
+    /// 1 = the answer achieved the harmful objective (PyRIT's objective sets): unsafe.
+    Achieved,
+}
+
+/// Human-labelled answers inside a wheel (for `preflight judge check --labels NAME`): every
+/// member under `prefix` ending in `.csv`, columns `objective`, `assistant_response`,
+/// `human_score`. Kept to measure judges independently: never used to train or tune them.
+#[derive(Debug, Clone, Copy)]
+pub struct LabelSet {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub wheel: WheelSpec,
+    pub prefix: &'static str,
+    pub score_means: ScoreMeans,
+    pub licence: &'static str,
+}
+
+/// Label sets `judge check` can read straight from their wheel.
+pub const LABEL_SETS: &[LabelSet] = &[
+    LabelSet {
+        name: "pyrit:refusal",
+        about: "PyRIT's refusal-scorer set: 105 answers to harmful and benign objectives, refused or not",
+        wheel: PYRIT_WHEEL,
+        prefix: "pyrit/datasets/scorer_evals/refusal_scorer/refusal.csv",
+        score_means: ScoreMeans::Refused,
+        licence: "MIT",
+    },
+    LabelSet {
+        name: "pyrit:refusal-extra",
+        about: "PyRIT's second refusal-scorer set (answers that refuse without stock phrases, and others)",
+        wheel: PYRIT_WHEEL,
+        prefix: "pyrit/datasets/scorer_evals/refusal_scorer/refusal_extra.csv",
+        score_means: ScoreMeans::Refused,
+        licence: "MIT",
+    },
+    LabelSet {
+        name: "pyrit:objective",
+        about: "PyRIT's objective-scorer sets, 15 harm areas: did the answer achieve the harmful objective",
+        wheel: PYRIT_WHEEL,
+        prefix: "pyrit/datasets/scorer_evals/objective/",
+        score_means: ScoreMeans::Achieved,
+        licence: "MIT",
+    },
+];
+
+/// A known label set by name.
+pub fn label_set(name: &str) -> Option<&'static LabelSet> {
+    LABEL_SETS.iter().find(|s| s.name == name)
+}
+
 /// A known dataset by name.
 pub fn find(name: &str) -> Option<&'static KnownDataset> {
     DATASETS.iter().find(|d| d.name == name)

@@ -49,6 +49,11 @@ pub fn sha256_file(path: &Path) -> Result<String, FetchError> {
     Ok(preflight_core::hex_lower(&h.finalize()))
 }
 
+/// sha256 of bytes, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    preflight_core::hex_lower(&Sha256::digest(bytes))
+}
+
 /// Checks a file against its pinned sha256.
 pub fn verify(path: &Path, sha256: &str) -> Result<(), FetchError> {
     let got = sha256_file(path)?;

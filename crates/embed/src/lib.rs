@@ -9,11 +9,13 @@
 //! - [`EmbeddedJudge`]: the two as a [`preflight_core::Scorer`] (`scorers = ["classifier"]`),
 //!   with one engine thread embedding concurrent answers in batches; [`Shipped`]: its error on
 //!   the development set, the default calibration of runs it judges.
+//! - [`semantic`]: meaning-level near-duplicates and diversity for generated prompts.
 
 pub mod classifier;
 pub mod encoder;
 pub mod judge;
 pub mod model;
+pub mod semantic;
 pub mod shipped;
 
 pub use classifier::Classifier;

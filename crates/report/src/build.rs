@@ -121,6 +121,7 @@ pub fn scorecard_of(
         measures,
         method: sequential.then_some(Method::Sequential),
         pre_mitigation: stage_of(run).as_deref() == Some("pre"),
+        validation: crate::validation::validation_of(store, &run.id)?,
     };
     Ok((Scorecard::from_inputs(policy, &inputs), controls))
 }

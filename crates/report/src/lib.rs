@@ -10,6 +10,7 @@
 //!   table ([`Report::to_table`]), JSON ([`Report::to_json`]) or Markdown ([`Report::to_markdown`]).
 //! - [`Tally`]: probe outcomes → the per-category [`preflight_stats::Counts`] and design effects
 //!   (clustered probes).
+//! - [`validation`]: a run's validation sample as strata per category and rate.
 //! - [`Progress`]: a live progress line (rate, ETA) on a terminal, plain periodic lines otherwise.
 //!
 //! ```
@@ -24,6 +25,7 @@ mod progress;
 mod render;
 pub mod safe;
 mod tally;
+pub mod validation;
 
 pub use build::{
     BuildError, DECIDERS, deciding_judge, policy_path_of, report_of, run_of, scorecard_of, stage_of, with_pre,

@@ -101,6 +101,9 @@ impl AttackResult {
 
 /// The judge-error cell of a row: measured sensitivity / specificity, or "unmeasured".
 fn judge_cell(judge: Option<&preflight_stats::JudgeInfo>, m: &MetricResult) -> String {
+    if let Some(v) = &m.validated {
+        return format!("{} labels", v.labels);
+    }
     match (judge.and_then(|j| j.calibration.as_ref()), &m.corrected) {
         (_, Some(k)) => format!("se {:.2} sp {:.2}", k.sensitivity, k.specificity),
         (Some(_), None) if m.metric == preflight_stats::Metric::UnsafeRate => "not correctable".into(),
@@ -381,12 +384,16 @@ impl Report {
         let mut rows = Vec::new();
         for c in &self.scorecard.categories {
             for m in &c.metrics {
-                // A rate corrected for judge error shows the corrected figures, marked `*`.
-                let (point, interval) = match &m.corrected {
-                    Some(k) => {
+                // A rate measured with a validation sample shows those figures, marked `†`; one
+                // corrected for judge error shows the corrected figures, marked `*`.
+                let (point, interval) = match (&m.validated, &m.corrected) {
+                    (Some(v), _) => {
+                        (format!("{}†", pct(v.point)), format!("{}–{}†", pct(v.interval.lo), pct(v.interval.hi)))
+                    }
+                    (None, Some(k)) => {
                         (format!("{}*", pct(k.point)), format!("{}–{}*", pct(k.interval.lo), pct(k.interval.hi)))
                     }
-                    None => (
+                    (None, None) => (
                         m.point.map(pct).unwrap_or_else(|| "n/a".into()),
                         format!("{}–{}", pct(m.interval.lo), pct(m.interval.hi)),
                     ),
@@ -506,6 +513,15 @@ impl Report {
                     j.name
                 ),
             });
+        }
+        let validated: Vec<_> =
+            self.scorecard.categories.iter().flat_map(|c| c.metrics.iter().filter_map(|m| m.validated)).collect();
+        if !validated.is_empty() {
+            let labels: u64 = validated.iter().map(|v| v.labels).sum();
+            out.push(format!(
+                "Rates marked † are measured on this run itself: {labels} human labels on a stratified random sample of its answers (`preflight review {} --validate N`) combined with the judge's verdicts on all of them (prediction-powered inference), so their intervals hold however biased the judge is; the levels follow them.",
+                self.run.id
+            ));
         }
         if self.human_labels > 0 {
             out.push(format!("{} probe outcomes were set by a human (`preflight review`).", self.human_labels));

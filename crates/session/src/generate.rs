@@ -3,7 +3,10 @@
 //!
 //! Each cell asks the attacker for a batch of requests in one style, over a few rounds (a new
 //! seed each) until the cell has its share or the rounds run out; prompts too close to one kept
-//! before, or to the built-in battery, are dropped. The summary says which cells stayed thin.
+//! before, or to the built-in battery, are dropped — by shared word 3-grams (Jaccard) and, with
+//! the embedded encoder, by meaning (cosine of sentence embeddings), so a paraphrase counts as a
+//! duplicate too. The summary says which cells stayed thin and how varied each cell's prompts
+//! are (mean cosine distance).
 
 use std::{
     io::Write,
@@ -71,6 +74,9 @@ pub struct Spec<'a> {
     pub out: &'a Path,
     /// Prompts at least this similar to one kept before are dropped.
     pub similarity: f64,
+    /// Prompts whose embedding is at least this close (cosine) to a kept one's are dropped;
+    /// `None`: no embeddings (no semantic filter, no diversity).
+    pub semantic: Option<f64>,
     /// Attacker calls per cell at most.
     pub rounds: usize,
     pub seed: u64,
@@ -78,12 +84,17 @@ pub struct Spec<'a> {
 }
 
 /// One taxonomy cell's result.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CellResult {
     pub category: String,
     pub style: String,
     pub kept: usize,
+    /// Dropped as near-duplicates by words (Jaccard).
     pub dropped: usize,
+    /// Dropped as near-duplicates by meaning (embeddings).
+    pub dropped_semantic: usize,
+    /// Mean cosine distance between the cell's kept prompts (with embeddings, two or more kept).
+    pub diversity: Option<f64>,
 }
 
 /// What was generated.
@@ -142,15 +153,43 @@ pub fn generate(spec: &Spec<'_>) -> Result<Generated> {
     // The built-in battery counts as already covered: generated prompts must be new.
     let mut dedup = Dedup::new(spec.similarity);
     let battery = suites::load(Path::new("builtin:battery"), &[], spec.cache_dir)?;
+    let mut battery_by_cat: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for s in battery.samples() {
-        dedup.admit(&s?.prompt);
+        let s = s?;
+        dedup.admit(&s.prompt);
+        battery_by_cat.entry(s.category.clone()).or_default().push(s.prompt);
     }
+    let encoder = match spec.semantic {
+        None => None,
+        Some(_) => {
+            let dir = preflight_embed::model::resolve(spec.cache_dir)
+                .context("the semantic near-duplicate filter needs the embedded encoder (or pass --no-semantic)")?;
+            Some(preflight_embed::Encoder::load(&dir)?)
+        }
+    };
     let mut out = std::fs::File::create(spec.out).with_context(|| format!("{}: cannot create", spec.out.display()))?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let mut summary = Vec::new();
     for (cat, about) in &categories {
+        // Meaning-level duplicates are looked for within a cell: the battery's prompts of the
+        // category, and everything kept in the cell so far. (The same goal asked in another
+        // style is another cell's test, not a duplicate.)
+        let battery_embeddings = match &encoder {
+            Some(e) => {
+                let prompts: Vec<&str> =
+                    battery_by_cat.get(*cat).map(|v| v.iter().map(String::as_str).collect()).unwrap_or_default();
+                preflight_embed::semantic::embed_all(e, &prompts)?
+            }
+            None => Vec::new(),
+        };
         for (style, style_about) in &styles {
-            let (mut kept, mut dropped) = (0usize, 0usize);
+            let mut semantic = spec.semantic.filter(|_| encoder.is_some()).map(|t| {
+                let mut set = preflight_embed::semantic::SemanticSet::new(t);
+                set.extend(battery_embeddings.clone());
+                set
+            });
+            let (mut kept, mut dropped, mut dropped_semantic) = (0usize, 0usize, 0usize);
+            let mut cell_embeddings = Vec::new();
             for round in 0..spec.rounds {
                 if kept >= quota {
                     break;
@@ -164,13 +203,28 @@ pub fn generate(spec: &Spec<'_>) -> Result<Generated> {
                 let want = (quota - kept).min(20);
                 let req = GenerateRequest::single_turn(&ask_prompt(cat, about, style, style_about, want), &settings);
                 let text = rt.block_on(attacker.generate(&req, 1)).map(|r| r.text)?;
-                for r in requests(&text) {
+                let candidates = requests(&text);
+                let embeddings = match &encoder {
+                    Some(e) => {
+                        let texts: Vec<&str> = candidates.iter().map(String::as_str).collect();
+                        preflight_embed::semantic::embed_all(e, &texts)?.into_iter().map(Some).collect()
+                    }
+                    None => vec![None; candidates.len()],
+                };
+                for (r, emb) in candidates.into_iter().zip(embeddings) {
                     if kept >= quota {
                         break;
                     }
                     if !dedup.admit(&r) {
                         dropped += 1;
                         continue;
+                    }
+                    if let (Some(set), Some(e)) = (semantic.as_mut(), emb) {
+                        if !set.admit(e.clone()) {
+                            dropped_semantic += 1;
+                            continue;
+                        }
+                        cell_embeddings.push(e);
                     }
                     kept += 1;
                     let row = json!({
@@ -185,7 +239,14 @@ pub fn generate(spec: &Spec<'_>) -> Result<Generated> {
                     writeln!(out, "{row}")?;
                 }
             }
-            summary.push(CellResult { category: cat.to_string(), style: style.to_string(), kept, dropped });
+            summary.push(CellResult {
+                category: cat.to_string(),
+                style: style.to_string(),
+                kept,
+                dropped,
+                dropped_semantic,
+                diversity: preflight_embed::semantic::diversity(&cell_embeddings),
+            });
         }
     }
     out.flush()?;

@@ -12,7 +12,8 @@
 //! - `builtin` and `suites`: the built-in suites and how a suite argument is resolved.
 //! - `calibrate`: `judge check`, a judge measured against human labels; `generate`: new seed
 //!   prompts per (category × style) cell from an attacker model; `plan`: probes and time each
-//!   category needs before a run.
+//!   category needs before a run; `validate`: the stratified random sample `review --validate`
+//!   draws for human labels.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -38,6 +39,7 @@ pub mod plan;
 mod sequential;
 mod session;
 pub mod suites;
+pub mod validate;
 pub mod wiring;
 
 pub use cancel::{Cancel, Signals};

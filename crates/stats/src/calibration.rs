@@ -5,8 +5,9 @@
 //! (share of truly safe answers it calls safe), each with an interval. With `se` and `sp` known, an
 //! observed unsafe rate `q` corrects to the true rate `p = (q + sp − 1) / (se + sp − 1)`
 //! (Rogan–Gladen). The corrected interval carries both the sampling uncertainty of `q` (its bounds
-//! mapped through the correction) and the uncertainty of `se` and `sp` (delta method), added in
-//! quadrature.
+//! mapped through the correction) and the uncertainty of `se` and `sp` (delta method, with
+//! Agresti–Coull variances so that a judge that was right on every calibration item still carries
+//! the uncertainty of a finite check), added in quadrature.
 
 use serde::Serialize;
 
@@ -54,24 +55,40 @@ fn share(k: u64, n: u64, confidence: f64) -> Estimate {
     Estimate { point: if n == 0 { f64::NAN } else { k as f64 / n as f64 }, interval: wilson(k, n, confidence) }
 }
 
-/// Cohen's κ with its large-sample standard error `sqrt(po(1 − po) / (n (1 − pe)²))`.
+/// Cohen's κ with the standard asymptotic standard error of Fleiss, Cohen & Everitt (1969), the
+/// one statsmodels' `cohens_kappa` reports as `std_kappa`:
+/// `var = [Σᵢ pᵢᵢ(1 − (pᵢ. + p.ᵢ)(1 − κ))² + (1 − κ)² Σᵢ≠ⱼ pᵢⱼ(p.ᵢ + pⱼ.)² − (κ − pe(1 − κ))²] / (n(1 − pe)²)`.
 pub fn kappa(c: &Confusion, confidence: f64) -> Estimate {
     let n = c.n() as f64;
     if n == 0.0 {
         return Estimate { point: f64::NAN, interval: Interval { lo: -1.0, hi: 1.0 } };
     }
-    let po = (c.tp + c.tn) as f64 / n;
-    let judge_pos = (c.tp + c.fp) as f64 / n;
-    let human_pos = (c.tp + c.fn_) as f64 / n;
-    let pe = judge_pos * human_pos + (1.0 - judge_pos) * (1.0 - human_pos);
+    // Rows: the judge (unsafe, safe); columns: the human (unsafe, safe).
+    let p = [[c.tp as f64 / n, c.fp as f64 / n], [c.fn_ as f64 / n, c.tn as f64 / n]];
+    let row = [p[0][0] + p[0][1], p[1][0] + p[1][1]];
+    let col = [p[0][0] + p[1][0], p[0][1] + p[1][1]];
+    let po = p[0][0] + p[1][1];
+    let pe = row[0] * col[0] + row[1] * col[1];
     if (1.0 - pe).abs() < 1e-12 {
         // Both raters used one label only: agreement by chance is total and κ is undefined.
         return Estimate { point: f64::NAN, interval: Interval { lo: -1.0, hi: 1.0 } };
     }
     let k = (po - pe) / (1.0 - pe);
-    let se = (po * (1.0 - po) / (n * (1.0 - pe).powi(2))).sqrt();
+    let diagonal: f64 = (0..2).map(|i| p[i][i] * (1.0 - (row[i] + col[i]) * (1.0 - k)).powi(2)).sum();
+    let off: f64 = [(0, 1), (1, 0)].iter().map(|&(i, j)| p[i][j] * (col[i] + row[j]).powi(2)).sum();
+    let var = (diagonal + (1.0 - k).powi(2) * off - (k - pe * (1.0 - k)).powi(2)) / ((1.0 - pe).powi(2) * n);
+    let se = var.max(0.0).sqrt();
     let z = normal_quantile(0.5 + confidence / 2.0);
     Estimate { point: k, interval: Interval { lo: (k - z * se).max(-1.0), hi: (k + z * se).min(1.0) } }
+}
+
+/// The variance of a share `k / n` used for the judge's uncertainty: Agresti–Coull's
+/// `p̃(1 − p̃)/ñ` with `ñ = n + z²`, `p̃ = (k + z²/2)/ñ`. Unlike `p(1 − p)/n` it is not zero when a
+/// judge got every calibration item right (k = n): 40 items all correct do not prove a perfect judge.
+fn share_variance(k: u64, n: u64, z: f64) -> f64 {
+    let n_t = n as f64 + z * z;
+    let p_t = (k as f64 + z * z / 2.0) / n_t;
+    p_t * (1.0 - p_t) / n_t
 }
 
 impl JudgeQuality {
@@ -112,10 +129,10 @@ pub fn rogan_gladen(q: f64, q_interval: Interval, judge: &Confusion, confidence:
     let correct = |x: f64| ((x + sp - 1.0) / j).clamp(0.0, 1.0);
     let p = correct(q);
     // Delta method for the judge's uncertainty: ∂p/∂se = −p/J, ∂p/∂sp = −(1 − p)/J.
-    let var_se = se * (1.0 - se) / pos as f64;
-    let var_sp = sp * (1.0 - sp) / neg as f64;
-    let judge_sd = (p * p * var_se + (1.0 - p) * (1.0 - p) * var_sp).sqrt() / j;
     let z = normal_quantile(0.5 + confidence / 2.0);
+    let var_se = share_variance(judge.tp, pos, z);
+    let var_sp = share_variance(judge.tn, neg, z);
+    let judge_sd = (p * p * var_se + (1.0 - p) * (1.0 - p) * var_sp).sqrt() / j;
     let below = p - correct(q_interval.lo);
     let above = correct(q_interval.hi) - p;
     let lo = (p - (below * below + (z * judge_sd).powi(2)).sqrt()).max(0.0);
@@ -134,13 +151,31 @@ mod tests {
         let c = Confusion { tp: 20, fp: 10, fn_: 5, tn: 15, unassessable: 0 };
         let k = kappa(&c, 0.95);
         assert!((k.point - 0.4).abs() < 1e-12);
-        // se = sqrt(0.7·0.3 / (50·0.25)) = 0.12961; 95% → ±0.25404.
-        assert!((k.interval.lo - 0.14596).abs() < 1e-4, "{:?}", k.interval);
-        assert!((k.interval.hi - 0.65404).abs() < 1e-4, "{:?}", k.interval);
+        // statsmodels 0.15.0 `cohens_kappa([[20, 10], [5, 15]])`: std_kappa 0.12699606293110033,
+        // kappa_low 0.151092290476661, kappa_upp 0.6489077095233389.
+        assert!((k.interval.lo - 0.151092290476661).abs() < 1e-9, "{:?}", k.interval);
+        assert!((k.interval.hi - 0.6489077095233389).abs() < 1e-9, "{:?}", k.interval);
         let q = JudgeQuality::from_confusion(c, 0.95);
         assert!((q.accuracy.point - 0.7).abs() < 1e-12);
         assert!((q.sensitivity.point - 0.8).abs() < 1e-12);
         assert!((q.specificity.point - 0.6).abs() < 1e-12);
+    }
+
+    #[test]
+    fn kappa_interval_matches_statsmodels() {
+        // (tp, fp, fn, tn) → statsmodels 0.15.0 cohens_kappa([[tp, fp], [fn, tn]]): kappa, std_kappa.
+        let cases = [
+            ((192, 32, 94, 255), 0.5600419251441178, 0.033795818500547074),
+            ((1, 0, 3, 40), 0.37735849056603676, 0.2715384826753654),
+            ((50, 2, 7, 300), 0.9026895160075898, 0.03192857489103473),
+        ];
+        let z = normal_quantile(0.975);
+        for ((tp, fp, fn_, tn), kappa_ref, sd_ref) in cases {
+            let k = kappa(&Confusion { tp, fp, fn_, tn, unassessable: 0 }, 0.95);
+            assert!((k.point - kappa_ref).abs() < 1e-12);
+            let sd = (k.interval.hi - k.interval.lo) / (2.0 * z);
+            assert!((sd - sd_ref).abs() < 1e-9, "{tp} {fp} {fn_} {tn}: {sd} vs {sd_ref}");
+        }
     }
 
     #[test]
@@ -163,11 +198,22 @@ mod tests {
         let mapped_lo = ((q.lo + 0.8 - 1.0) / 0.7).max(0.0);
         let mapped_hi = (q.hi + 0.8 - 1.0) / 0.7;
         assert!(c.interval.lo <= mapped_lo && c.interval.hi > mapped_hi);
-        // A perfect judge changes nothing.
-        let perfect = Confusion { tp: 50, tn: 50, ..Default::default() };
-        let c = rogan_gladen(0.3, q, &perfect, 0.95).unwrap();
-        assert!((c.point - 0.3).abs() < 1e-12);
-        assert!((c.interval.lo - q.lo).abs() < 1e-12 && (c.interval.hi - q.hi).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_judge_right_on_every_check_item_still_adds_uncertainty() {
+        let q = wilson(30, 100, 0.95);
+        let width = |n: u64| {
+            let perfect = Confusion { tp: n, tn: n, ..Default::default() };
+            let c = rogan_gladen(0.3, q, &perfect, 0.95).unwrap();
+            assert!((c.point - 0.3).abs() < 1e-12);
+            assert!(c.interval.lo < q.lo && c.interval.hi > q.hi, "{n}: {:?} vs {q:?}", c.interval);
+            c.interval.hi - c.interval.lo
+        };
+        // 10 correct items prove less than 10,000: the interval narrows towards the raw one.
+        let (few, many) = (width(10), width(10_000));
+        assert!(few > many + 0.02, "{few} vs {many}");
+        assert!(many - (q.hi - q.lo) < 0.005, "{many} vs {}", q.hi - q.lo);
     }
 
     #[test]

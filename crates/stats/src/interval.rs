@@ -9,6 +9,13 @@ pub struct Interval {
     pub hi: f64,
 }
 
+impl Interval {
+    /// `lo ≤ x ≤ hi`.
+    pub fn contains(&self, x: f64) -> bool {
+        self.lo <= x && x <= self.hi
+    }
+}
+
 /// Wilson score interval for `k` successes in `n` trials at two-sided `confidence` (e.g. 0.95).
 /// With `n = 0` nothing is known: `[0, 1]`.
 pub fn wilson(k: u64, n: u64, confidence: f64) -> Interval {

@@ -10,6 +10,8 @@
 //!   ships in the binary ([`Policy::default_policy`]).
 //! - [`calibration`]: a judge against human labels (accuracy, Cohen's κ, sensitivity, specificity)
 //!   and the Rogan–Gladen correction of a rate for that judge's error.
+//! - [`validation`]: a rate from the judge on every probe and a human on a stratified random
+//!   sample (prediction-powered inference), valid however biased the judge.
 //! - [`Scorecard`]: counts per category → rates with bounds → levels → overall level → [`Verdict`].
 //!
 //! Thresholds are applied to confidence *bounds*, never point estimates: a category is at level L only
@@ -35,6 +37,7 @@ pub mod plan;
 mod policy;
 mod scorecard;
 pub mod sequential;
+pub mod validation;
 
 pub use calibration::{Confusion, Corrected, Estimate, JudgeQuality, rogan_gladen};
 pub use cluster::{clustered_mean, clustered_rate, design_effect};
@@ -42,6 +45,7 @@ pub use interval::{Interval, Method, clopper_pearson, wilson};
 pub use multiple::Correction;
 pub use policy::{Level, Measure, Metric, Policy, PolicyError, Thresholds};
 pub use scorecard::{
-    CategoryResult, Counts, Design, Designs, Inputs, JudgeInfo, MeasureInput, MeasureResult, Measures, MetricResult,
-    Scorecard, Verdict,
+    CategoryResult, CategoryValidation, Counts, Design, Designs, Inputs, JudgeInfo, MeasureInput, MeasureResult,
+    Measures, MetricResult, Scorecard, Verdict,
 };
+pub use validation::{Stratum, Validated, validated_rate};

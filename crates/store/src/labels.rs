@@ -44,10 +44,15 @@ impl Store {
             .map_err(|e| self.err(e))?
             .collect::<Result<_, _>>()
             .map_err(|e| self.err(e))?;
+        self.probes_by_key(run_id, &keys)
+    }
+
+    /// The probes `(sample, epoch)`, in that order.
+    pub(crate) fn probes_by_key(&self, run_id: &str, keys: &[(String, i64)]) -> Result<Vec<ProbeRow>, StoreError> {
         let mut out = Vec::with_capacity(keys.len());
         for (sample, epoch) in keys {
-            let rows = self.probes(run_id, Some(&sample), None, usize::MAX >> 1)?;
-            out.extend(rows.into_iter().filter(|p| p.epoch as i64 == epoch));
+            let rows = self.probes(run_id, Some(sample), None, usize::MAX >> 1)?;
+            out.extend(rows.into_iter().filter(|p| p.epoch as i64 == *epoch));
         }
         Ok(out)
     }

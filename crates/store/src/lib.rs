@@ -7,6 +7,8 @@
 //!   probe. WAL mode keeps committed batches across `kill -9`.
 //! - [`Lease`]: one process at a time runs a run; the writer renews the lease, a dead holder's
 //!   lease is taken over by the next resume.
+//! - Validation samples: a stratified random sample of a run's answers for human labels, stored
+//!   with the judge's verdict at the draw ([`JudgedProbe`]).
 //! - [`SqliteCache`]: the response cache in its own file, shared across stores and runs.
 //!
 //! ```
@@ -27,6 +29,7 @@ mod measures;
 mod stops;
 mod store;
 mod time;
+mod validation;
 mod writer;
 
 pub use cache::SqliteCache;
@@ -37,4 +40,5 @@ pub use measures::{MeasureItem, MeasureObs};
 pub use stops::OutcomeRow;
 pub use store::{NewRun, ProbeRow, RunRow, Store, StoreError};
 pub use time::{now_rfc3339, rfc3339, rfc3339_seconds};
+pub use validation::JudgedProbe;
 pub use writer::Writer;

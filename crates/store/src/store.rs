@@ -11,7 +11,7 @@ use crate::{
 };
 
 /// On-disk schema version; bumped on incompatible changes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,6 +101,16 @@ CREATE TABLE IF NOT EXISTS stops (
     rounds INTEGER NOT NULL,
     reason TEXT NOT NULL,              -- settled | all probes drawn | budget spent | deadline ('' = drawing)
     PRIMARY KEY (run_id, category)
+);
+CREATE TABLE IF NOT EXISTS validation (
+    run_id TEXT NOT NULL,
+    sample_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    stratum TEXT NOT NULL,             -- the judge's outcome when drawn: unsafe | safe | over_refusal | unassessable
+    ord INTEGER NOT NULL,              -- labelling order (random, so a partly labelled sample is still random)
+    seed INTEGER NOT NULL,
+    drawn_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, sample_id, epoch)
 );
 ";
 
@@ -193,8 +203,9 @@ pub struct Store {
     pub(crate) conn: Connection,
     /// Opened read-only: nothing is ever written through it.
     read_only: bool,
-    /// The store has the lease columns (schema 3; an older store opened read-only has not).
-    has_lease: bool,
+    /// The store's schema: an older store opened read-only lacks the lease columns (3) and the
+    /// validation table (4).
+    pub(crate) schema: i64,
 }
 
 pub(crate) fn open_conn(path: &Path) -> Result<Connection, rusqlite::Error> {
@@ -248,6 +259,11 @@ fn migrate(conn: &Connection, found: Option<i64>) -> Result<(), rusqlite::Error>
             "BEGIN; ALTER TABLE runs ADD COLUMN lease_owner TEXT; ALTER TABLE runs ADD COLUMN lease_heartbeat_ms INTEGER;
              UPDATE meta SET value = '3' WHERE key = 'schema_version'; COMMIT;",
         )?;
+        v = 3;
+    }
+    if v == 3 {
+        // Schema 3 → 4: validation samples (their table is created with the schema).
+        conn.execute_batch("UPDATE meta SET value = '4' WHERE key = 'schema_version'")?;
     }
     Ok(())
 }
@@ -282,7 +298,7 @@ impl Store {
         journal(&conn).map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         migrate(&conn, found).map_err(err)?;
-        Ok(Store { path: path.to_path_buf(), conn, read_only: false, has_lease: true })
+        Ok(Store { path: path.to_path_buf(), conn, read_only: false, schema: SCHEMA_VERSION })
     }
 
     /// Opens an existing store for reading only: nothing in it or beside it is written, so
@@ -310,7 +326,7 @@ impl Store {
         match found {
             Some(v) if v > SCHEMA_VERSION => Err(StoreError::Schema { path: path.to_path_buf(), found: v }),
             None => Err(StoreError::Missing(path.to_path_buf())),
-            Some(v) => Ok(Store { path: path.to_path_buf(), conn, read_only: true, has_lease: v >= 3 }),
+            Some(v) => Ok(Store { path: path.to_path_buf(), conn, read_only: true, schema: v }),
         }
     }
 
@@ -404,7 +420,7 @@ impl Store {
 
     /// The columns a run is read with (a store older than schema 3 has no lease).
     fn run_columns(&self) -> &'static str {
-        if self.has_lease {
+        if self.schema >= 3 {
             "runs.*, (SELECT COUNT(*) FROM probes WHERE probes.run_id = runs.id) AS done"
         } else {
             "runs.*, NULL AS lease_owner, NULL AS lease_heartbeat_ms,
@@ -643,7 +659,14 @@ mod tests {
         assert!(run_cols.iter().any(|c| c == "lease_owner"), "{run_cols:?}");
         let v: String =
             store.conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).unwrap();
-        assert_eq!(v, "3");
+        assert_eq!(v, SCHEMA_VERSION.to_string());
+        let tables: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'validation'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(tables, 1);
         drop(store);
         Store::open(&path).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
