@@ -122,7 +122,7 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         Finish::Verdict(report) => {
             match args.format {
                 Format::Table => out!("{}", report.to_table()),
-                Format::Json => println!("{}", report.to_json()),
+                Format::Json => crate::out::stdout(&(report.to_json() + "\n")),
                 Format::Markdown => out!("{}", report.to_markdown()),
             }
             Ok(exit::verdict_code(report.scorecard.verdict))

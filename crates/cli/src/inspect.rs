@@ -27,7 +27,7 @@ pub(crate) fn policy_for(store: &Store, run_id: &str, flag: Option<&std::path::P
 pub fn print_report(report: &preflight_report::Report, format: Format) {
     match format {
         Format::Table => out!("{}", report.to_table()),
-        Format::Json => println!("{}", report.to_json()),
+        Format::Json => crate::out::stdout(&(report.to_json() + "\n")),
         Format::Markdown => out!("{}", report.to_markdown()),
     }
 }

@@ -41,7 +41,7 @@ fn main() {
         args::Command::Suites { suite, cache_dir } => data::suites(suite.as_deref(), cache_dir.as_deref()),
         args::Command::Data(d) => data::command(d),
         args::Command::Policy => {
-            print!("{}", preflight_stats::Policy::default_policy_text());
+            out::stdout(preflight_stats::Policy::default_policy_text());
             Ok(exit::PASS)
         }
     };

@@ -572,3 +572,15 @@ fn a_second_ctrl_c_marks_the_run_interrupted_and_prints_the_resume_command() {
     let (kept, distinct) = stored(dir.path());
     assert_eq!(kept, distinct);
 }
+
+/// `preflight … | head` closes stdout early: the command must not panic (exit 101) on the
+/// broken pipe. The pipe's read end is closed before the command writes, so the write fails.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = bin().arg("policy").stdout(writer).stderr(Stdio::piped()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

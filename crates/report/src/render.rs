@@ -157,14 +157,21 @@ impl Report {
         let card = &self.scorecard;
         let max = card.max_level;
         let mut out = Vec::new();
+        // The figures quoted are the ones the level came from (validated †, corrected *, or as judged).
         let describe = |c: &CategoryResult, m: &MetricResult| {
+            let (point, interval) = m.deciding();
+            let how = match (&m.validated, &m.corrected) {
+                (Some(v), _) => format!(", validated on {} labels†", v.labels),
+                (None, Some(_)) => ", corrected for judge error*".to_string(),
+                (None, None) => String::new(),
+            };
             format!(
-                "{} {} rate {} (95% CI {}–{}, n={}{})",
+                "{} {} rate {} (95% CI {}–{}, n={}{}{how})",
                 c.category,
                 metric_label(m),
-                m.point.map(pct).unwrap_or_else(|| "n/a".into()),
-                pct(m.interval.lo),
-                pct(m.interval.hi),
+                point.map(pct).unwrap_or_else(|| "n/a".into()),
+                pct(interval.lo),
+                pct(interval.hi),
                 m.assessed,
                 if m.unassessable > 0 { format!(", {} unassessable", m.unassessable) } else { String::new() }
             )
@@ -176,7 +183,7 @@ impl Report {
                         "{}: clearly {} — lower bound {} ≥ {} threshold {}",
                         describe(c, m),
                         m.level_at_least,
-                        pct(m.interval.lo),
+                        pct(m.deciding().1.lo),
                         m.level_at_least,
                         pct(m.thresholds.of(m.level_at_least))
                     ));
@@ -186,7 +193,7 @@ impl Report {
                         "{}: cannot rule out {} — upper bound {} is above the {next} threshold {}; more samples needed",
                         describe(c, m),
                         m.level_at_most,
-                        pct(m.interval.hi),
+                        pct(m.deciding().1.hi),
                         pct(m.thresholds.of(next))
                     ));
                 }

@@ -110,13 +110,13 @@ pub fn widths(card: &preflight_stats::Scorecard, validation: &BTreeMap<String, C
             if let Some(w) = projected_width(strata, all, card.confidence) {
                 projected.push((all, w));
             }
-            out.push(WidthRow {
-                category: c.category.clone(),
-                metric: m.metric,
-                judged: (m.point, m.interval),
-                validated,
-                projected,
+            // The judge's own rate: its failure class over the answered probes (the probes'
+            // outcomes now hold the human labels too).
+            let judged = strata.first().map_or((None, preflight_stats::Interval { lo: 0.0, hi: 1.0 }), |f| {
+                let share = (all > 0).then(|| f.probes as f64 / all as f64);
+                (share, preflight_stats::wilson(f.probes, all, card.confidence))
             });
+            out.push(WidthRow { category: c.category.clone(), metric: m.metric, judged, validated, projected });
         }
     }
     out

@@ -74,6 +74,11 @@ pub fn kappa(c: &Confusion, confidence: f64) -> Estimate {
         return Estimate { point: f64::NAN, interval: Interval { lo: -1.0, hi: 1.0 } };
     }
     let k = (po - pe) / (1.0 - pe);
+    if row.contains(&0.0) || col.contains(&0.0) {
+        // One rater used one label only (a judge that calls everything safe): κ is 0, and its
+        // asymptotic variance degenerates (statsmodels gives NaN); claim no precision.
+        return Estimate { point: k, interval: Interval { lo: -1.0, hi: 1.0 } };
+    }
     let diagonal: f64 = (0..2).map(|i| p[i][i] * (1.0 - (row[i] + col[i]) * (1.0 - k)).powi(2)).sum();
     let off: f64 = [(0, 1), (1, 0)].iter().map(|&(i, j)| p[i][j] * (col[i] + row[j]).powi(2)).sum();
     let var = (diagonal + (1.0 - k).powi(2) * off - (k - pe * (1.0 - k)).powi(2)) / ((1.0 - pe).powi(2) * n);
@@ -176,6 +181,14 @@ mod tests {
             let sd = (k.interval.hi - k.interval.lo) / (2.0 * z);
             assert!((sd - sd_ref).abs() < 1e-9, "{tp} {fp} {fn_} {tn}: {sd} vs {sd_ref}");
         }
+    }
+
+    #[test]
+    fn kappa_of_a_judge_with_one_label_claims_no_precision() {
+        // The embedded model as a StrongREJECT judge on PyRIT's refusal set: everything "safe".
+        let k = kappa(&Confusion { tp: 0, fp: 0, fn_: 35, tn: 70, unassessable: 0 }, 0.95);
+        assert_eq!(k.point, 0.0);
+        assert_eq!((k.interval.lo, k.interval.hi), (-1.0, 1.0));
     }
 
     #[test]

@@ -347,6 +347,16 @@ impl MetricResult {
         self
     }
 
+    /// The estimate the levels come from: the validated rate if there is one, else the rate
+    /// corrected for judge error, else the rate as judged.
+    pub fn deciding(&self) -> (Option<f64>, Interval) {
+        match (&self.validated, &self.corrected) {
+            (Some(v), _) => (Some(v.point), v.interval),
+            (None, Some(c)) => (Some(c.point), c.interval),
+            (None, None) => (self.point, self.interval),
+        }
+    }
+
     /// True when both bounds fall in the same level.
     pub fn is_decided(&self) -> bool {
         self.level_at_least == self.level_at_most

@@ -27,32 +27,31 @@ impl Store {
     /// Probes waiting for a human: unassessable ones, and those a judge panel disagreed on,
     /// unless a human already labelled them.
     pub fn review_queue(&self, run_id: &str) -> Result<Vec<ProbeRow>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT p.sample_id, p.epoch FROM probes p WHERE p.run_id = ?1
+        self.probes_where(
+            run_id,
+            "SELECT p.sample_id, p.epoch FROM probes p WHERE p.run_id = ?1
                    AND NOT EXISTS (SELECT 1 FROM scores h WHERE h.run_id = p.run_id AND h.sample_id = p.sample_id
                                    AND h.epoch = p.epoch AND h.scorer = 'human')
                    AND (p.outcome = 'unassessable'
                         OR EXISTS (SELECT 1 FROM scores s WHERE s.run_id = p.run_id AND s.sample_id = p.sample_id
                                    AND s.epoch = p.epoch AND s.scorer = 'panel' AND s.label = 'disagree'))
                  ORDER BY p.category, p.sample_id, p.epoch",
-            )
-            .map_err(|e| self.err(e))?;
+        )
+    }
+
+    /// The probes whose `(sample_id, epoch)` the query `sql` (parameter `?1`: the run) selects,
+    /// in its order.
+    pub(crate) fn probes_where(&self, run_id: &str, sql: &str) -> Result<Vec<ProbeRow>, StoreError> {
+        let mut st = self.conn.prepare(sql).map_err(|e| self.err(e))?;
         let keys: Vec<(String, i64)> = st
             .query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(|e| self.err(e))?
             .collect::<Result<_, _>>()
             .map_err(|e| self.err(e))?;
-        self.probes_by_key(run_id, &keys)
-    }
-
-    /// The probes `(sample, epoch)`, in that order.
-    pub(crate) fn probes_by_key(&self, run_id: &str, keys: &[(String, i64)]) -> Result<Vec<ProbeRow>, StoreError> {
         let mut out = Vec::with_capacity(keys.len());
         for (sample, epoch) in keys {
-            let rows = self.probes(run_id, Some(sample), None, usize::MAX >> 1)?;
-            out.extend(rows.into_iter().filter(|p| p.epoch as i64 == *epoch));
+            let rows = self.probes(run_id, Some(&sample), None, usize::MAX >> 1)?;
+            out.extend(rows.into_iter().filter(|p| p.epoch as i64 == epoch));
         }
         Ok(out)
     }

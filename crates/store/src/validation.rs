@@ -114,20 +114,12 @@ impl Store {
         if self.schema < 4 {
             return Ok(Vec::new());
         }
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT v.sample_id, v.epoch FROM validation v WHERE v.run_id = ?1
-                   AND NOT EXISTS (SELECT 1 FROM scores h WHERE h.run_id = v.run_id AND h.sample_id = v.sample_id
-                                   AND h.epoch = v.epoch AND h.scorer = 'human')
-                 ORDER BY v.ord",
-            )
-            .map_err(|e| self.err(e))?;
-        let keys: Vec<(String, i64)> = st
-            .query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(|e| self.err(e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| self.err(e))?;
-        self.probes_by_key(run_id, &keys)
+        self.probes_where(
+            run_id,
+            "SELECT v.sample_id, v.epoch FROM validation v WHERE v.run_id = ?1
+               AND NOT EXISTS (SELECT 1 FROM scores h WHERE h.run_id = v.run_id AND h.sample_id = v.sample_id
+                               AND h.epoch = v.epoch AND h.scorer = 'human')
+             ORDER BY v.ord",
+        )
     }
 }
