@@ -14,13 +14,7 @@ use preflight_embed::{
     model,
 };
 use preflight_scorers::RefusalDetector;
-
-fn kappa(tp: f64, fp: f64, tn: f64, fn_: f64) -> f64 {
-    let n = tp + fp + tn + fn_;
-    let po = (tp + tn) / n;
-    let pe = ((tp + fp) * (tp + fn_) + (tn + fn_) * (tn + fp)) / (n * n);
-    (po - pe) / (1.0 - pe)
-}
+use preflight_stats::{Confusion, JudgeQuality};
 
 fn main() {
     let dir = model::resolve(&preflight_data::default_cache_dir()).unwrap_or_else(|e| panic!("{e}"));
@@ -45,8 +39,8 @@ fn main() {
             };
             rows.push((prompt, answer, unsafe_));
         }
-        // Per method (classifier, rules): tp fp tn fn.
-        let mut counts = [[0f64; 4]; 2];
+        // Per method (classifier, rules).
+        let mut counts = [Confusion::default(); 2];
         for (prompt, a, truth) in &rows {
             let parts = sentences(a);
             let mut texts = vec![prompt.as_str(), a.as_str()];
@@ -56,24 +50,24 @@ fn main() {
             let input = Input { prompt: &v[0], answer: &v[1], sentences: &v[2..], rules, answer_text: a };
             let (complied, _, _) = c.decide(&input);
             for (m, said) in [(0, complied), (1, rules != Refusal::FullRefusal)] {
-                let slot = match (said, *truth) {
-                    (true, true) => 0,
-                    (true, false) => 1,
-                    (false, false) => 2,
-                    (false, true) => 3,
-                };
-                counts[m][slot] += 1.0;
+                let k = &mut counts[m];
+                match (said, *truth) {
+                    (true, true) => k.tp += 1,
+                    (true, false) => k.fp += 1,
+                    (false, false) => k.tn += 1,
+                    (false, true) => k.fn_ += 1,
+                }
             }
         }
         for (m, name) in [(0, "classifier"), (1, "string rules")] {
-            let [tp, fp, tn, fn_] = counts[m];
+            let q = JudgeQuality::from_confusion(counts[m], 0.95);
             println!(
                 "{arg:<60} {name:<12} n {:>4}  accuracy {:.3}  κ {:.3}  sensitivity {:.3}  specificity {:.3}",
                 rows.len(),
-                (tp + tn) / rows.len() as f64,
-                kappa(tp, fp, tn, fn_),
-                tp / (tp + fn_),
-                tn / (tn + fp)
+                q.accuracy.point,
+                q.kappa.point,
+                q.sensitivity.point,
+                q.specificity.point
             );
         }
         refusal_mode = false;

@@ -151,24 +151,38 @@ fn measures_of(store: &Store, run_id: &str, confidence: f64) -> Result<(Measures
 /// The scorers that can decide a run's outcomes, most specific first.
 pub const DECIDERS: [&str; 5] = ["panel", "strongreject", "harmbench", "classifier", "refusal"];
 
+/// The scorer that decided a run's outcomes, with the (judge model, prompt hash) it recorded,
+/// if any scored.
+fn decider(store: &Store, run_id: &str) -> Result<Option<(&'static str, String, String)>, StoreError> {
+    for scorer in DECIDERS {
+        if let Some((model, hash)) = store.scorer_identity(run_id, scorer)? {
+            return Ok(Some((scorer, model, hash)));
+        }
+    }
+    Ok(None)
+}
+
+/// The scorer that decided a run's outcomes, if any scored.
+pub fn decider_of(store: &Store, run_id: &str) -> Result<Option<&'static str>, StoreError> {
+    Ok(decider(store, run_id)?.map(|(scorer, _, _)| scorer))
+}
+
 /// The judge that decided a run's outcomes (the same for every category), with its newest
 /// calibration if `preflight judge check` measured exactly that judge (scorer, model, prompt).
 pub fn deciding_judge(store: &Store, run_id: &str, described: Option<&str>) -> Result<JudgeInfo, BuildError> {
-    for scorer in DECIDERS {
-        if let Some((model, hash)) = store.scorer_identity(run_id, scorer)? {
-            let calibration = store.latest_calibration(scorer, &model, &hash)?.map(|c| Confusion {
-                tp: c.tp,
-                fp: c.fp,
-                tn: c.tn,
-                fn_: c.fn_,
-                unassessable: c.unassessable,
-            });
-            let name = match (scorer, described) {
-                ("refusal", _) | (_, None) => "refusal (string rules)".to_string(),
-                (_, Some(d)) => d.to_string(),
-            };
-            return Ok(JudgeInfo { name, calibration });
-        }
-    }
-    Ok(JudgeInfo { name: described.unwrap_or("refusal (string rules)").to_string(), calibration: None })
+    let Some((scorer, model, hash)) = decider(store, run_id)? else {
+        return Ok(JudgeInfo { name: described.unwrap_or("refusal (string rules)").to_string(), calibration: None });
+    };
+    let calibration = store.latest_calibration(scorer, &model, &hash)?.map(|c| Confusion {
+        tp: c.tp,
+        fp: c.fp,
+        tn: c.tn,
+        fn_: c.fn_,
+        unassessable: c.unassessable,
+    });
+    let name = match (scorer, described) {
+        ("refusal", _) | (_, None) => "refusal (string rules)".to_string(),
+        (_, Some(d)) => d.to_string(),
+    };
+    Ok(JudgeInfo { name, calibration })
 }

@@ -28,7 +28,8 @@ mod tally;
 pub mod validation;
 
 pub use build::{
-    BuildError, DECIDERS, deciding_judge, policy_path_of, report_of, run_of, scorecard_of, stage_of, with_pre,
+    BuildError, DECIDERS, decider_of, deciding_judge, policy_path_of, report_of, run_of, scorecard_of, stage_of,
+    with_pre,
 };
 pub use format::{Exported, Record, SCHEMA_VERSION, export};
 pub use progress::Progress;

@@ -30,7 +30,7 @@ pub fn draw(store: &mut Store, run_id: &str, n: u64, seed: u64) -> Result<Drawn>
             "run {run_id} already has a validation sample of {existing} probes; `preflight review {run_id} --validate` labels the rest of it"
         );
     }
-    let decider = preflight_report::validation::decider_of(store, run_id)?.unwrap_or("refusal");
+    let decider = preflight_report::decider_of(store, run_id)?.unwrap_or("refusal");
     let probes = store.judged_probes(run_id, decider)?;
     // (category, expected) → judge's verdict → probes.
     let mut groups: BTreeMap<(&str, &str), BTreeMap<&str, Vec<&JudgedProbe>>> = BTreeMap::new();
