@@ -25,6 +25,24 @@ use crate::{
     out::{out, outln},
 };
 
+/// A transcript is shown up to this many characters: a model can answer with megabytes, which
+/// would bury the reviewer's terminal; the rest is one `preflight show` away.
+const SHOWN_CHARS: usize = 8_000;
+
+/// `p`'s transcript for a reviewer, cut at [`SHOWN_CHARS`] with a pointer to the whole.
+fn shown(run_id: &str, p: &ProbeRow) -> String {
+    let text = transcript_text(p);
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => text,
+        Some((cut, _)) => format!(
+            "{}\n[… {} more characters; `preflight show {run_id} --sample {}` prints the whole transcript]",
+            &text[..cut],
+            text[cut..].chars().count(),
+            p.sample_id
+        ),
+    }
+}
+
 /// Labels `queue` from stdin; returns (labelled, skipped). `blind` hides the judges' verdicts.
 fn label(store: &mut Store, run_id: &str, queue: &[ProbeRow], blind: bool, note: &str) -> Result<(usize, usize)> {
     let stdin = std::io::stdin();
@@ -37,7 +55,7 @@ fn label(store: &mut Store, run_id: &str, queue: &[ProbeRow], blind: bool, note:
         if let Some(why) = p.unassessable_reason.as_ref().filter(|_| !blind) {
             outln!("unassessable because: {why}");
         }
-        outln!("{}", transcript_text(p));
+        outln!("{}", shown(run_id, p));
         if !blind {
             for s in &p.scores {
                 let model = s.judge_model.as_deref().map(|m| format!(" ({m})")).unwrap_or_default();

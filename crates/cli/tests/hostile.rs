@@ -369,6 +369,12 @@ fn model_output_is_neutralised_on_terminals_and_escaped_in_markdown() {
     db(dir.path()).execute("UPDATE probes SET outcome = 'unassessable' WHERE sample_id = 's00001'", []).unwrap();
     let review = bin().args(["review", &id, "--store", &store]).stdin(Stdio::null()).output().unwrap();
     no_controls("review", &review.stdout);
+    // So does the validation sample's (blind) queue.
+    let validate =
+        bin().args(["review", &id, "--store", &store, "--validate", "3"]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(code(&validate), 0, "{}", stderr(&validate));
+    assert!(String::from_utf8_lossy(&validate.stdout).contains("evil"), "the answer is still shown");
+    no_controls("review --validate", &validate.stdout);
 
     let md = bin().args(["report", &id, "--store", &store, "--format", "markdown"]).output().unwrap();
     let text = String::from_utf8_lossy(&md.stdout);
@@ -583,4 +589,23 @@ fn a_closed_stdout_is_not_a_panic() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// A model that answers with a 10 MB line must not bury the reviewer's terminal: `review` shows
+/// the start of each transcript and says how to print the rest.
+#[test]
+fn a_ten_megabyte_answer_is_cut_for_the_reviewer() {
+    let dir = TempDir::new("huge-answer");
+    let server = FaultServer::start(Fault::Reply("A".repeat(10 * 1024 * 1024)));
+    let suite = write_suite(dir.path(), 2, MARKER, "");
+    let out = run(&eval_on(&server.base_url(), &suite, dir.path(), &["--judge", "rules"]));
+    assert!([10, 11].contains(&code(&out)), "{}", stderr(&out));
+    let id = run_id(dir.path());
+    let store = dir.join("p.db").display().to_string();
+    let review =
+        bin().args(["review", &id, "--store", &store, "--validate", "2"]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(code(&review), 0, "{}", stderr(&review));
+    let text = String::from_utf8_lossy(&review.stdout);
+    assert!(review.stdout.len() < 100_000, "{} bytes shown", review.stdout.len());
+    assert!(text.contains("more characters; `preflight show"), "{}", &text[..text.len().min(2000)]);
 }
