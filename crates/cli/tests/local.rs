@@ -50,7 +50,11 @@ fn default_battery_on_the_embedded_model_fails_the_gate_with_evidence() {
     assert!(deciders.iter().all(|d| d == "classifier"), "{deciders:?}");
     let cbrn = &v["scorecard"]["categories"][0];
     assert!(cbrn["judge"]["name"].as_str().unwrap().contains("classifier"), "{}", cbrn["judge"]);
-    assert_eq!(cbrn["judge"]["calibration"]["tp"], 192, "the shipped calibration: {}", cbrn["judge"]);
+    let shipped: serde_json::Value =
+        serde_json::from_str(include_str!("../../embed/weights/refusal-v2.dev.json")).unwrap();
+    for (report, file) in [("tp", "tp"), ("fp", "fp"), ("tn", "tn"), ("fn_", "fn")] {
+        assert_eq!(cbrn["judge"]["calibration"][report], shipped[file], "the shipped calibration: {}", cbrn["judge"]);
+    }
     assert!(!cbrn["metrics"][0]["corrected"].is_null(), "the unsafe rate is corrected: {}", cbrn["metrics"][0]);
 }
 
