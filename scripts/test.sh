@@ -8,4 +8,5 @@ cd "$ROOT"
 bash scripts/deps.sh
 cargo run --locked -q -p preflight -- model fetch
 cargo run --locked -q -p preflight -- data fetch all
-PREFLIGHT_DATA_TESTS=1 cargo test --workspace --locked
+# --no-fail-fast: one failing test binary does not hide the others' results.
+PREFLIGHT_DATA_TESTS=1 cargo test --workspace --locked --no-fail-fast
