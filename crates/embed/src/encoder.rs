@@ -68,10 +68,10 @@ impl Encoder {
         // Sorted by length and embedded in passes of similar lengths: a judge's batch mixes a
         // 256-piece answer with its 15-piece sentences, and padding every sentence to the
         // answer's length made most of the work padding.
-        let mut order: Vec<usize> = (0..enc.len()).collect();
-        order.sort_by_key(|&i| enc[i].get_ids().len());
-        let mut out = vec![Vec::new(); enc.len()];
         let len = |i: usize| enc[i].get_ids().len();
+        let mut order: Vec<usize> = (0..enc.len()).collect();
+        order.sort_by_key(|&i| len(i));
+        let mut out = vec![Vec::new(); enc.len()];
         let mut start = 0;
         while start < order.len() {
             // A pass holds texts at most a quarter longer (and 4 pieces) than its shortest.

@@ -126,7 +126,10 @@ impl JudgeSetup {
     pub fn describe(&self) -> String {
         match self.decides() {
             Decider::Rules => "refusal (string rules)".into(),
-            Decider::Classifier => "classifier (embedded: all-MiniLM-L6-v2 sentence embeddings + refusal-v2)".into(),
+            Decider::Classifier => format!(
+                "classifier (embedded: all-MiniLM-L6-v2 sentence embeddings + {})",
+                preflight_embed::Classifier::builtin().version
+            ),
             Decider::Models if self.models.len() == 1 => format!("{} · {}", self.kind.name(), self.models[0]),
             Decider::Models => {
                 format!("panel ({}) of {} · {}", self.panel.as_str(), self.kind.name(), self.models.join(", "))
