@@ -110,7 +110,14 @@ fn settings(temperature: f64, max_tokens: u32, seed: u64) -> GenSettings {
 }
 
 fn request(messages: Vec<Message>, s: &GenSettings) -> GenerateRequest {
-    GenerateRequest { messages, temperature: s.temperature, max_tokens: s.max_tokens, seed: s.seed, constraint: None }
+    GenerateRequest {
+        messages,
+        temperature: s.temperature,
+        max_tokens: s.max_tokens,
+        seed: s.seed,
+        constraint: None,
+        tools: Vec::new(),
+    }
 }
 
 /// One attempt in a PAIR/TAP branch, remembered for the attacker's next message.

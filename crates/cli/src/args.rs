@@ -173,14 +173,16 @@ pub struct EvalArgs {
     /// Suite file (TOML), or `battery` for the built-in battery [default: battery].
     #[arg(value_name = "SUITE")]
     pub suite: Option<PathBuf>,
-    /// Target model as PROVIDER/NAME: openai/NAME, or local/NAME | local/PATH.gguf for an
-    /// in-process GGUF model [default: local/default, the embedded SmolLM2-135M-Instruct].
+    /// Target model as PROVIDER/NAME: openai/NAME, anthropic/NAME, google/NAME,
+    /// azure/DEPLOYMENT, or local/NAME | local/PATH.gguf for an in-process GGUF model (README:
+    /// the providers and their variables) [default: local/default, the embedded SmolLM2-135M-Instruct].
     #[arg(long, short = 'm')]
     pub model: Option<String>,
     /// OpenAI-compatible base URL up to /v1 [default: $OPENAI_BASE_URL or https://api.openai.com/v1].
     #[arg(long, value_name = "URL", value_parser = base_url)]
     pub base_url: Option<String>,
-    /// Environment variable holding the API key (the key itself is never stored or logged).
+    /// Environment variable holding the OpenAI-compatible provider's API key (the key itself is
+    /// never stored or logged; native providers read their own variables).
     #[arg(long, value_name = "NAME", default_value = "OPENAI_API_KEY")]
     pub api_key_env: String,
     /// Who decides each probe's outcome: a judge model (PROVIDER/NAME; several, repeated or
@@ -254,6 +256,10 @@ pub struct EvalArgs {
     /// Do not read or write the response cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Stream answers (server-sent events) from OpenAI-compatible, Anthropic and Gemini
+    /// providers: each probe's time to first token is stored and reported.
+    #[arg(long)]
+    pub stream: bool,
     /// Release policy (TOML) [default: the built-in policy; see `preflight policy`].
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,

@@ -35,6 +35,7 @@ fn config(args: &EvalArgs) -> Result<RunConfig> {
     cfg.epochs = args.epochs;
     cfg.policy = args.policy.clone().map(|p| std::fs::canonicalize(&p).unwrap_or(p));
     cfg.cache = !args.no_cache;
+    cfg.stream = args.stream;
     cfg.only = args.only.clone();
     cfg.max_tokens = args.max_tokens;
     cfg.attacker = args.attacker.clone();

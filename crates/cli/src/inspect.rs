@@ -110,7 +110,8 @@ pub fn show(a: &ShowArgs) -> Result<i32> {
             if let Some(prov) = &p.provenance {
                 outln!("source: {prov}");
             }
-            outln!("latency {} ms · attempts {} · cached {}", p.latency_ms, p.attempts, p.cached);
+            let streamed = p.first_token_ms.map(|t| format!(" · first token {t} ms")).unwrap_or_default();
+            outln!("latency {} ms{streamed} · attempts {} · cached {}", p.latency_ms, p.attempts, p.cached);
             if let Some(a) = &p.attack {
                 outln!("attack: {a} on seed {}", p.parent.as_deref().unwrap_or("?"));
             }

@@ -25,6 +25,13 @@ pub struct ProbeRecord {
     pub usage: Usage,
     pub cached: bool,
     pub latency_ms: u64,
+    /// A streamed answer: milliseconds from the request to its first token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u64>,
+    /// A streamed answer: milliseconds from the request to the stream's end (with the first
+    /// token's time and the completion tokens, the decoding speed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_token_ms: Option<u64>,
     /// Provider attempts made (1 = no retry).
     pub attempts: u32,
     /// The final provider error, when the target could not answer.

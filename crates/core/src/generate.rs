@@ -13,24 +13,136 @@ pub enum Role {
     System,
     User,
     Assistant,
+    /// A tool's result, answering the assistant's call `tool_call_id`.
+    Tool,
 }
 
-/// One chat turn.
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::Tool => "tool",
+        }
+    }
+}
+
+/// One chat turn. `content` is its text; the other fields are empty for a plain text turn and
+/// then left out of the serialised form, so text-only transcripts and cache keys are what they
+/// were before messages carried more.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Message {
     pub role: Role,
     pub content: String,
+    /// Images sent with the text (user turns), in order after it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Image>,
+    /// The tools the assistant called in this turn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// On a [`Role::Tool`] turn: the id of the call this is the result of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+    /// On a [`Role::Tool`] turn: the tool's name (Gemini keys results by name, not id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_name: Option<String>,
+    /// On a [`Role::Tool`] turn: the tool failed (Anthropic's `is_error`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_error: bool,
 }
 
 impl Message {
+    fn text(role: Role, content: String) -> Self {
+        Message {
+            role,
+            content,
+            images: Vec::new(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+            tool_name: None,
+            is_error: false,
+        }
+    }
     pub fn system(content: impl Into<String>) -> Self {
-        Message { role: Role::System, content: content.into() }
+        Message::text(Role::System, content.into())
     }
     pub fn user(content: impl Into<String>) -> Self {
-        Message { role: Role::User, content: content.into() }
+        Message::text(Role::User, content.into())
     }
     pub fn assistant(content: impl Into<String>) -> Self {
-        Message { role: Role::Assistant, content: content.into() }
+        Message::text(Role::Assistant, content.into())
+    }
+    /// The assistant turn of a response: its text and its tool calls.
+    pub fn from_response(response: &GenerateResponse) -> Self {
+        Message { tool_calls: response.tool_calls.clone(), ..Message::assistant(response.text.clone()) }
+    }
+    /// The result of the tool call `call`.
+    pub fn tool_result(call: &ToolCall, output: impl Into<String>, is_error: bool) -> Self {
+        Message {
+            tool_call_id: Some(call.id.clone()),
+            tool_name: Some(call.name.clone()),
+            is_error,
+            ..Message::text(Role::Tool, output.into())
+        }
+    }
+    /// This turn with an image after its text.
+    pub fn with_image(mut self, image: Image) -> Self {
+        self.images.push(image);
+        self
+    }
+}
+
+/// An image part: a URL the provider fetches, or the bytes inline as base64.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Image {
+    Url { url: String },
+    Base64 { media_type: String, data: String },
+}
+
+/// A tool the model may call: its name, what it does, and its parameters as a JSON Schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolDef {
+    pub name: String,
+    pub description: String,
+    pub parameters: serde_json::Value,
+}
+
+/// One call the model made. `arguments` is the JSON object as text, as OpenAI sends it: kept as
+/// text so a model's malformed arguments survive to the transcript instead of failing the parse.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// The provider's call id (Gemini has none; the provider makes one up from the position).
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+/// What a request needs of a provider beyond text. A provider declares what it supports
+/// ([`Generate::features`]); the generator refuses a request that needs more before sending it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Features {
+    pub images: bool,
+    pub tools: bool,
+}
+
+impl Features {
+    /// Text only: what every provider supports.
+    pub const TEXT: Features = Features { images: false, tools: false };
+    /// Text, images and tool calls.
+    pub const ALL: Features = Features { images: true, tools: true };
+
+    /// The features `needed` asks for that `self` lacks, named for an error message.
+    pub fn missing(self, needed: Features) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if needed.images && !self.images {
+            out.push("images");
+        }
+        if needed.tools && !self.tools {
+            out.push("tool calls");
+        }
+        out
     }
 }
 
@@ -62,6 +174,9 @@ pub struct GenerateRequest {
     /// the cache key when unset, so requests without one keep their cached answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constraint: Option<Constraint>,
+    /// Tools the model may call; empty (and then left out of the cache key) for plain chat.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<ToolDef>,
 }
 
 /// The form an answer must take: what lets a small local model give a judge's verdict or a
@@ -119,6 +234,16 @@ impl GenerateRequest {
             max_tokens: settings.max_tokens,
             seed: settings.seed,
             constraint: None,
+            tools: Vec::new(),
+        }
+    }
+
+    /// What this request needs of a provider beyond text.
+    pub fn features(&self) -> Features {
+        Features {
+            images: self.messages.iter().any(|m| !m.images.is_empty()),
+            tools: !self.tools.is_empty()
+                || self.messages.iter().any(|m| !m.tool_calls.is_empty() || m.role == Role::Tool),
         }
     }
 
@@ -136,6 +261,8 @@ pub enum FinishReason {
     Stop,
     Length,
     ContentFilter,
+    /// The model stopped to call tools.
+    ToolCalls,
     Other,
 }
 
@@ -145,6 +272,7 @@ impl FinishReason {
             "stop" | "eos" | "end_turn" | "stop_sequence" => FinishReason::Stop,
             "length" | "max_tokens" => FinishReason::Length,
             "content_filter" => FinishReason::ContentFilter,
+            "tool_calls" | "tool_use" | "function_call" => FinishReason::ToolCalls,
             _ => FinishReason::Other,
         }
     }
@@ -153,6 +281,7 @@ impl FinishReason {
             FinishReason::Stop => "stop",
             FinishReason::Length => "length",
             FinishReason::ContentFilter => "content_filter",
+            FinishReason::ToolCalls => "tool_calls",
             FinishReason::Other => "other",
         }
     }
@@ -172,9 +301,33 @@ pub struct GenerateResponse {
     pub finish_reason: FinishReason,
     #[serde(default)]
     pub usage: Usage,
+    /// The tools the model called, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// Streamed answers: milliseconds from sending the request to the first token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_token_ms: Option<u64>,
+    /// Streamed answers: milliseconds from sending the request to the stream's end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_token_ms: Option<u64>,
     /// True when the answer came from the response cache, not the provider.
     #[serde(default, skip_serializing)]
     pub cached: bool,
+}
+
+impl GenerateResponse {
+    /// A text answer: no tool calls, not streamed, not cached.
+    pub fn new(text: String, finish_reason: FinishReason, usage: Usage) -> Self {
+        GenerateResponse {
+            text,
+            finish_reason,
+            usage,
+            tool_calls: Vec::new(),
+            first_token_ms: None,
+            last_token_ms: None,
+            cached: false,
+        }
+    }
 }
 
 /// How a failed call should be treated by the retry loop.
@@ -235,6 +388,10 @@ impl ProviderError {
 pub trait Generate: Send + Sync {
     /// Stable id of the model behind the handle, e.g. `openai/gpt-4o-mini`.
     fn model_id(&self) -> &str;
+    /// What the provider can take beyond text; text only unless it says more.
+    fn features(&self) -> Features {
+        Features::TEXT
+    }
     /// Generates one reply; `epoch` separates repeated samples in the cache.
     fn generate<'a>(
         &'a self,

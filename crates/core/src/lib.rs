@@ -32,8 +32,9 @@ pub use event::{
     is_harness_error,
 };
 pub use generate::{
-    BoxFuture, Cache, Constraint, ErrorKind, FinishReason, GenSettings, Generate, GenerateRequest, GenerateResponse,
-    Message, ProviderError, Role, Usage, gbnf_literal, hex_lower, sha256_hex,
+    BoxFuture, Cache, Constraint, ErrorKind, Features, FinishReason, GenSettings, Generate, GenerateRequest,
+    GenerateResponse, Image, Message, ProviderError, Role, ToolCall, ToolDef, Usage, gbnf_literal, hex_lower,
+    sha256_hex,
 };
 pub use outcome::{JUDGE_ERROR, Outcome, Refusal, Score, Scorer};
 pub use sample::{Expected, Probe, Sample};

@@ -501,7 +501,7 @@ fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
 fn finish_slot(s: Slot, finish_reason: FinishReason) {
     let text = String::from_utf8_lossy(&s.text).trim().to_string();
     let usage = Usage { prompt_tokens: s.prompt_tokens, completion_tokens: s.generated };
-    let _ = s.reply.send(Ok(GenerateResponse { text, finish_reason, usage, cached: false }));
+    let _ = s.reply.send(Ok(GenerateResponse::new(text, finish_reason, usage)));
 }
 
 #[cfg(test)]

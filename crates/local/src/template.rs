@@ -1,5 +1,5 @@
 use minijinja::{Environment, Error, ErrorKind, Value, context};
-use preflight_core::{Message, Role};
+use preflight_core::Message;
 
 /// A chat template from a GGUF file, rendered with minijinja. llama.cpp's own template helper
 /// pattern-matches known templates and silently dropped SmolLM2's default system prompt, so the
@@ -31,11 +31,7 @@ impl ChatTemplate {
         let msgs: Vec<Value> = messages
             .iter()
             .map(|m| {
-                let role = match m.role {
-                    Role::System => "system",
-                    Role::User => "user",
-                    Role::Assistant => "assistant",
-                };
+                let role = m.role.as_str();
                 context! { role => role, content => m.content.as_str() }
             })
             .collect();

@@ -13,6 +13,12 @@
 //! assert!(mock.base_url().starts_with("http://127.0.0.1:"));
 //! ```
 
+//! [`Scripted`] is the transport for mocks of other APIs: it records every request and answers
+//! with what the test's function returns, so a test speaks Anthropic's or Gemini's wire format
+//! without a server of its own.
+
+mod scripted;
 mod server;
 
+pub use scripted::{Recorded, Reply, Scripted};
 pub use server::{Action, MockConfig, MockServer, Rule, Stats};

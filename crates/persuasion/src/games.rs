@@ -35,6 +35,7 @@ async fn ask_in(
         max_tokens: s.max_tokens,
         seed: s.seed,
         constraint: form,
+        tools: Vec::new(),
     };
     Ok(model.generate(&req, epoch).await?.text)
 }

@@ -10,13 +10,8 @@ use preflight_persuasion::{SayOutcome, belief_shift, make_me_pay, make_me_say, p
 use preflight_providers::{OpenAi, OpenAiConfig};
 
 fn model(m: &MockServer, name: &str) -> OpenAi {
-    OpenAi::new(OpenAiConfig {
-        model: name.into(),
-        base_url: m.base_url(),
-        api_key: None,
-        timeout: Duration::from_secs(10),
-    })
-    .unwrap()
+    OpenAi::new(OpenAiConfig { base_url: m.base_url(), timeout: Duration::from_secs(10), ..OpenAiConfig::new(name) })
+        .unwrap()
 }
 
 fn rt() -> tokio::runtime::Runtime {

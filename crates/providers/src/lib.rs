@@ -4,6 +4,10 @@
 //! - [`OpenAi`]: any OpenAI-compatible `/chat/completions` endpoint (OpenAI, vLLM, llama.cpp server,
 //!   Ollama, …). The API key is read from an environment variable and is never logged, stored or
 //!   echoed in errors.
+//! - [`Anthropic`]: Anthropic's native Messages API (`/v1/messages`), with images and tool calls.
+//! - [`Endpoint`]: an application's own HTTP endpoint, described by a TOML target file (`http/FILE`).
+//! - [`Google`]: Google's native Gemini API (`generateContent`), with images and function calls; its
+//!   safety blocks surface as content-filtered errors and finishes.
 //!
 //! ```no_run
 //! use preflight_providers::{ModelSpec, OpenAi, OpenAiConfig};
@@ -11,10 +15,17 @@
 //! let provider = OpenAi::new(OpenAiConfig::new(&spec.name)).unwrap();
 //! ```
 
+mod anthropic;
+mod endpoint;
+mod google;
+mod http;
 mod openai;
 mod retry_after;
 
-pub use openai::{OpenAi, OpenAiConfig, classify_status};
+pub use anthropic::{Anthropic, AnthropicConfig};
+pub use endpoint::{Endpoint, EndpointConfig, TargetError};
+pub use google::{Google, GoogleConfig};
+pub use openai::{AZURE_API_VERSION, AzureConfig, OpenAi, OpenAiConfig, classify_status};
 /// The URL type base URLs are checked with.
 pub use reqwest::Url;
 pub use retry_after::parse_retry_after;
@@ -34,8 +45,10 @@ pub struct SpecError {
     pub reason: String,
 }
 
-/// Providers this build knows: `openai` (HTTP) and `local` (in-process GGUF, wired by the binary).
-pub const PROVIDERS: &[&str] = &["openai", "local"];
+/// Providers this build knows: `openai`, `anthropic`, `google`, `azure`, `http` (an application
+/// endpoint described by a target file) and `local`
+/// (in-process GGUF, wired by the session).
+pub const PROVIDERS: &[&str] = &["openai", "anthropic", "google", "azure", "http", "local"];
 
 impl ModelSpec {
     pub fn parse(s: &str) -> Result<ModelSpec, SpecError> {

@@ -1,11 +1,12 @@
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use preflight_core::{
-    BoxFuture, ErrorKind, FinishReason, Generate, GenerateRequest, GenerateResponse, Message, ProviderError, Usage,
+    BoxFuture, ErrorKind, Features, FinishReason, Generate, GenerateRequest, GenerateResponse, Image, Message,
+    ProviderError, ToolCall, Usage,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::parse_retry_after;
+use crate::http::{Http, Received, Streamed, retry_after};
 
 /// Settings for an OpenAI-compatible endpoint.
 #[derive(Debug, Clone)]
@@ -13,11 +14,26 @@ pub struct OpenAiConfig {
     pub model: String,
     /// Up to and including `/v1`, e.g. `http://127.0.0.1:8000/v1`.
     pub base_url: String,
-    /// Sent as a bearer token when set. Never logged.
+    /// Sent as a bearer token when set (Azure: as the `api-key` header). Never logged.
     pub api_key: Option<String>,
     /// Whole-request timeout.
     pub timeout: Duration,
+    /// Azure OpenAI: the deployment URL scheme and `api-key` header instead of OpenAI's.
+    pub azure: Option<AzureConfig>,
+    /// Ask for the answer as server-sent events (time to first token is then measured).
+    pub stream: bool,
 }
+
+/// Azure OpenAI's differences from OpenAI: the model is a deployment in the URL, the version is
+/// a query parameter, and the key travels in an `api-key` header.
+#[derive(Debug, Clone)]
+pub struct AzureConfig {
+    /// `api-version`, e.g. `2024-10-21`.
+    pub api_version: String,
+}
+
+/// The newest generally available Azure OpenAI data-plane version when this was written.
+pub const AZURE_API_VERSION: &str = "2024-10-21";
 
 impl OpenAiConfig {
     /// OpenAI's public endpoint, no key, 120 s timeout.
@@ -27,29 +43,144 @@ impl OpenAiConfig {
             base_url: "https://api.openai.com/v1".into(),
             api_key: None,
             timeout: Duration::from_secs(120),
+            azure: None,
+            stream: false,
+        }
+    }
+
+    /// Azure OpenAI deployment `deployment` on `endpoint` (`https://RESOURCE.openai.azure.com`).
+    pub fn azure(deployment: &str, endpoint: &str, api_version: &str) -> Self {
+        OpenAiConfig {
+            base_url: endpoint.trim_end_matches('/').to_string(),
+            azure: Some(AzureConfig { api_version: api_version.to_string() }),
+            ..OpenAiConfig::new(deployment)
         }
     }
 }
 
 /// A client for one model behind an OpenAI-compatible chat-completions endpoint.
 pub struct OpenAi {
-    client: reqwest::Client,
+    http: Http,
     url: String,
     model: String,
-    id: String,
-    api_key: Option<String>,
+    azure: bool,
+    stream: bool,
 }
 
 #[derive(Serialize)]
 struct WireRequest<'a> {
     model: &'a str,
-    messages: &'a [Message],
+    messages: Vec<WireMessageOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     max_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     seed: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<WireTool<'a>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    stream: bool,
+    /// Streams carry usage only when asked, in a last chunk with no choices.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+/// A message as chat completions takes it: plain text stays a string (what every
+/// OpenAI-compatible server accepts); images make the content an array of parts.
+#[derive(Serialize)]
+struct WireMessageOut<'a> {
+    role: &'static str,
+    content: WireContent<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<WireToolCallOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_call_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum WireContent<'a> {
+    Text(&'a str),
+    /// An assistant turn that only called tools.
+    Null(()),
+    Parts(Vec<WirePart<'a>>),
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WirePart<'a> {
+    Text { text: &'a str },
+    ImageUrl { image_url: WireImageUrl },
+}
+
+#[derive(Serialize)]
+struct WireImageUrl {
+    url: String,
+}
+
+#[derive(Serialize)]
+struct WireToolCallOut<'a> {
+    id: &'a str,
+    r#type: &'static str,
+    function: WireFunctionOut<'a>,
+}
+
+#[derive(Serialize)]
+struct WireFunctionOut<'a> {
+    name: &'a str,
+    arguments: &'a str,
+}
+
+#[derive(Serialize)]
+struct WireTool<'a> {
+    r#type: &'static str,
+    function: WireToolFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct WireToolFunction<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a serde_json::Value,
+}
+
+fn wire_message(m: &Message) -> WireMessageOut<'_> {
+    let content = if !m.images.is_empty() {
+        let mut parts = vec![WirePart::Text { text: &m.content }];
+        parts.extend(m.images.iter().map(|img| WirePart::ImageUrl {
+            image_url: WireImageUrl {
+                url: match img {
+                    Image::Url { url } => url.clone(),
+                    Image::Base64 { media_type, data } => format!("data:{media_type};base64,{data}"),
+                },
+            },
+        }));
+        WireContent::Parts(parts)
+    } else if m.content.is_empty() && !m.tool_calls.is_empty() {
+        WireContent::Null(())
+    } else {
+        WireContent::Text(&m.content)
+    };
+    WireMessageOut {
+        role: m.role.as_str(),
+        content,
+        tool_calls: m
+            .tool_calls
+            .iter()
+            .map(|c| WireToolCallOut {
+                id: &c.id,
+                r#type: "function",
+                function: WireFunctionOut { name: &c.name, arguments: &c.arguments },
+            })
+            .collect(),
+        tool_call_id: m.tool_call_id.as_deref(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -73,6 +204,21 @@ struct WireMessage {
     /// OpenAI's structured refusal: the text of the refusal when `content` is null.
     #[serde(default)]
     refusal: Option<String>,
+    #[serde(default)]
+    tool_calls: Vec<WireToolCall>,
+}
+
+#[derive(Deserialize)]
+struct WireToolCall {
+    id: String,
+    function: WireFunction,
+}
+
+#[derive(Deserialize)]
+struct WireFunction {
+    name: String,
+    #[serde(default)]
+    arguments: String,
 }
 
 #[derive(Deserialize)]
@@ -85,17 +231,16 @@ struct WireUsage {
 
 impl OpenAi {
     pub fn new(cfg: OpenAiConfig) -> Result<Self, ProviderError> {
-        let id = format!("openai/{}", cfg.model);
-        let client = reqwest::Client::builder()
-            .timeout(cfg.timeout)
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| {
-                ProviderError::new(ErrorKind::Permanent, &id, None, format!("cannot build HTTP client: {e}"))
-            })?;
-        let url = format!("{}/chat/completions", cfg.base_url.trim_end_matches('/'));
-        Ok(OpenAi { client, url, model: cfg.model, id, api_key: cfg.api_key.filter(|k| !k.is_empty()) })
+        let id = format!("{}/{}", if cfg.azure.is_some() { "azure" } else { "openai" }, cfg.model);
+        let http = Http::new(id, cfg.api_key, cfg.timeout)?;
+        let base = cfg.base_url.trim_end_matches('/');
+        let url = match &cfg.azure {
+            Some(az) => {
+                format!("{base}/openai/deployments/{}/chat/completions?api-version={}", cfg.model, az.api_version)
+            }
+            None => format!("{base}/chat/completions"),
+        };
+        Ok(OpenAi { http, url, model: cfg.model, azure: cfg.azure.is_some(), stream: cfg.stream })
     }
 
     /// The chat-completions URL this client posts to.
@@ -103,94 +248,177 @@ impl OpenAi {
         &self.url
     }
 
-    fn err(&self, kind: ErrorKind, status: Option<u16>, message: String) -> ProviderError {
-        ProviderError::new(kind, &self.id, status, self.redact(message))
-    }
-
-    /// Servers sometimes echo request headers in error bodies; never let the key through.
-    fn redact(&self, mut s: String) -> String {
-        if let Some(k) = &self.api_key {
-            s = s.replace(k.as_str(), "[REDACTED]");
-        }
-        s
-    }
-
     async fn call(&self, req: &GenerateRequest) -> Result<GenerateResponse, ProviderError> {
         let body = WireRequest {
             model: &self.model,
-            messages: &req.messages,
+            messages: req.messages.iter().map(wire_message).collect(),
             temperature: req.temperature,
             max_tokens: req.max_tokens,
             seed: req.seed,
+            tools: req
+                .tools
+                .iter()
+                .map(|t| WireTool {
+                    r#type: "function",
+                    function: WireToolFunction {
+                        name: &t.name,
+                        description: &t.description,
+                        parameters: &t.parameters,
+                    },
+                })
+                .collect(),
+            stream: self.stream,
+            stream_options: self.stream.then_some(StreamOptions { include_usage: true }),
         };
         let json = serde_json::to_vec(&body).expect("request serialises");
-        let mut http = self.client.post(&self.url).header(reqwest::header::CONTENT_TYPE, "application/json").body(json);
-        if let Some(k) = &self.api_key {
-            http = http.bearer_auth(k);
+        let mut request = self.http.post(&self.url, json);
+        match (self.http.api_key(), self.azure) {
+            (Some(k), false) => request = request.bearer_auth(k),
+            (Some(k), true) => request = request.header("api-key", k),
+            (None, _) => {}
         }
-        let resp = http.send().await.map_err(|e| self.transport_error(e))?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await.map_err(|e| self.transport_error(e))?;
-        if !(200..300).contains(&status) {
-            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(400)]).into_owned();
-            let retry_after = headers
-                .get("retry-after-ms")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .map(|ms| Duration::from_secs_f64((ms / 1000.0).clamp(0.0, 3600.0)))
-                .or_else(|| {
-                    headers
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| parse_retry_after(v, SystemTime::now()))
-                });
-            let kind = classify_status(status, &text, retry_after);
-            return Err(self.err(kind, Some(status), text.trim().to_string()));
+        if self.stream {
+            return self.streamed(request).await;
         }
-        let wire: WireResponse = serde_json::from_slice(&bytes).map_err(|e| {
-            let head = String::from_utf8_lossy(&bytes[..bytes.len().min(120)]).into_owned();
-            self.err(ErrorKind::Transient, Some(status), format!("malformed response body ({e}): {head:?}"))
-        })?;
+        let got = self.http.send(request).await?;
+        let status = got.status;
+        if !got.ok() {
+            return Err(self.status_error(&got));
+        }
+        let wire: WireResponse =
+            serde_json::from_slice(&got.body).map_err(|e| self.http.malformed(status, e, &got.body))?;
         let choice = wire
             .choices
             .into_iter()
             .next()
-            .ok_or_else(|| self.err(ErrorKind::Transient, Some(status), "response has no choices".into()))?;
+            .ok_or_else(|| self.http.err(ErrorKind::Transient, Some(status), "response has no choices".into()))?;
         let finish_reason = choice.finish_reason.as_deref().map(FinishReason::parse).unwrap_or(FinishReason::Other);
-        let text = choice.message.content.or(choice.message.refusal).unwrap_or_default();
+        let WireMessage { content, refusal, tool_calls } = choice.message;
+        let text = content.or(refusal).unwrap_or_default();
         let usage = wire
             .usage
             .map(|u| Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens })
             .unwrap_or_default();
-        Ok(GenerateResponse { text, finish_reason, usage, cached: false })
+        let tool_calls = tool_calls
+            .into_iter()
+            .map(|c| ToolCall { id: c.id, name: c.function.name, arguments: c.function.arguments })
+            .collect();
+        Ok(GenerateResponse { tool_calls, ..GenerateResponse::new(text, finish_reason, usage) })
     }
 
-    fn transport_error(&self, e: reqwest::Error) -> ProviderError {
-        // reqwest's Display includes the URL but never headers, so the key cannot leak from here.
-        // A request that cannot even be built (a bad URL) will not build on a retry either.
-        let kind = if e.is_connect() {
-            ErrorKind::Unreachable
-        } else if e.is_builder() {
-            ErrorKind::Permanent
-        } else {
-            ErrorKind::Transient
-        };
-        let what = if e.is_timeout() {
-            "timed out"
-        } else if e.is_connect() {
-            "cannot connect"
-        } else {
-            "transport error"
-        };
-        let mut msg = format!("{what}: {e}");
-        let mut src = std::error::Error::source(&e);
-        while let Some(s) = src {
-            msg.push_str(&format!(": {s}"));
-            src = s.source();
-        }
-        self.err(kind, None, msg)
+    fn status_error(&self, got: &Received) -> ProviderError {
+        let text = self.http.quote(&got.body, 400);
+        let kind = classify_status(got.status, &text, retry_after(&got.headers));
+        self.http.err(kind, Some(got.status), text.trim().to_string())
     }
+
+    /// The answer as `data:` chunks of `chat.completion.chunk` objects, ended by `data: [DONE]`.
+    async fn streamed(&self, request: reqwest::RequestBuilder) -> Result<GenerateResponse, ProviderError> {
+        let started = std::time::Instant::now();
+        let mut answer = GenerateResponse::new(String::new(), FinishReason::Other, Usage::default());
+        let mut refusal = String::new();
+        // Tool calls arrive in pieces keyed by index: the id and name first, the arguments in parts.
+        let mut calls: Vec<ToolCall> = Vec::new();
+        let ended = self
+            .http
+            .stream(request, |_event, data| {
+                if data.trim() == "[DONE]" {
+                    return Ok(true);
+                }
+                let chunk: WireChunk =
+                    serde_json::from_str(data).map_err(|e| self.http.malformed(200, e, data.as_bytes()))?;
+                if let Some(err) = chunk.error {
+                    // An error in the middle of a stream: the server gave up on this answer.
+                    return Err(self.http.err(ErrorKind::Transient, Some(200), format!("error in the stream: {err}")));
+                }
+                for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
+                    let d = choice.delta;
+                    let got_token = d.content.as_ref().is_some_and(|t| !t.is_empty()) || !d.tool_calls.is_empty();
+                    if got_token && answer.first_token_ms.is_none() {
+                        answer.first_token_ms = Some(started.elapsed().as_millis() as u64);
+                    }
+                    answer.text.push_str(d.content.as_deref().unwrap_or(""));
+                    refusal.push_str(d.refusal.as_deref().unwrap_or(""));
+                    for part in d.tool_calls {
+                        while calls.len() <= part.index {
+                            calls.push(ToolCall { id: String::new(), name: String::new(), arguments: String::new() });
+                        }
+                        let call = &mut calls[part.index];
+                        call.id.push_str(part.id.as_deref().unwrap_or(""));
+                        if let Some(f) = part.function {
+                            call.name.push_str(f.name.as_deref().unwrap_or(""));
+                            call.arguments.push_str(f.arguments.as_deref().unwrap_or(""));
+                        }
+                    }
+                    if let Some(f) = choice.finish_reason {
+                        answer.finish_reason = FinishReason::parse(&f);
+                    }
+                }
+                if let Some(u) = chunk.usage {
+                    answer.usage = Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens };
+                }
+                Ok(false)
+            })
+            .await?;
+        match ended {
+            Streamed::Ended => answer.last_token_ms = Some(started.elapsed().as_millis() as u64),
+            Streamed::Cut => return Err(self.http.cut()),
+            Streamed::Status(got) => return Err(self.status_error(&got)),
+        }
+        if answer.text.is_empty() {
+            answer.text = refusal;
+        }
+        answer.tool_calls = calls;
+        Ok(answer)
+    }
+}
+
+#[derive(Deserialize)]
+struct WireChunk {
+    #[serde(default)]
+    choices: Vec<WireChunkChoice>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct WireChunkChoice {
+    #[serde(default)]
+    index: usize,
+    #[serde(default)]
+    delta: WireDelta,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct WireDelta {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    refusal: Option<String>,
+    #[serde(default)]
+    tool_calls: Vec<WireDeltaCall>,
+}
+
+#[derive(Deserialize)]
+struct WireDeltaCall {
+    #[serde(default)]
+    index: usize,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    function: Option<WireDeltaFunction>,
+}
+
+#[derive(Deserialize)]
+struct WireDeltaFunction {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    arguments: Option<String>,
 }
 
 /// Maps an HTTP error status (and body) to an [`ErrorKind`].
@@ -218,7 +446,13 @@ pub fn classify_status(status: u16, body: &str, retry_after: Option<Duration>) -
 
 impl Generate for OpenAi {
     fn model_id(&self) -> &str {
-        &self.id
+        self.http.id()
+    }
+
+    /// Chat completions takes image parts and tools; a compatible server that does not will
+    /// answer 400, which is a permanent error naming what it rejected.
+    fn features(&self) -> Features {
+        Features::ALL
     }
 
     fn generate<'a>(

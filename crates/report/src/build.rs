@@ -77,6 +77,7 @@ pub fn report_of(store: &Store, run_id: &str, policy: &Policy) -> Result<Report,
         stops: store.stops(run_id)?,
         stage,
         pre: None,
+        speed: store.speed(run_id)?,
     })
 }
 

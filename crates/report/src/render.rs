@@ -32,6 +32,8 @@ pub struct Report {
     pub stage: Option<String>,
     /// The pre-mitigation run shown beside this (post-mitigation) one.
     pub pre: Option<PreMitigation>,
+    /// Streamed answers' speed (a run with `--stream`).
+    pub speed: Option<preflight_store::Speed>,
 }
 
 /// The pre-mitigation column of a published-style scorecard.
@@ -141,11 +143,7 @@ fn clip(s: &str, n: usize) -> String {
 pub fn transcript_text(p: &ProbeRow) -> String {
     let mut s = String::new();
     for m in &p.transcript {
-        let role = match m.role {
-            preflight_core::Role::System => "system",
-            preflight_core::Role::User => "user",
-            preflight_core::Role::Assistant => "assistant",
-        };
+        let role = m.role.as_str();
         let _ = writeln!(s, "[{role}]\n{}\n", m.content.trim_end());
     }
     s
@@ -279,6 +277,16 @@ impl Report {
                 (self.scorecard.confidence * 100.0).round(),
                 self.scorecard.method.as_str()
             ),
+            match &self.speed {
+                Some(s) => format!(
+                    "streamed {} answers · time to first token median {} ms (p90 {} ms){}",
+                    s.streamed,
+                    s.first_token_median_ms,
+                    s.first_token_p90_ms,
+                    s.tokens_per_s_median.map(|t| format!(" · {t:.1} output tokens/s median")).unwrap_or_default()
+                ),
+                None => String::new(),
+            },
             match self.stage.as_deref() {
                 Some("pre") => format!(
                     "stage: PRE-mitigation — gated on the development level ({} or below); the release rule applies to the post-mitigation run",

@@ -125,6 +125,9 @@ impl Generator {
         match result {
             Ok(mut r) => {
                 self.secrets.redact_string(&mut r.text);
+                for call in &mut r.tool_calls {
+                    self.secrets.redact_string(&mut call.arguments);
+                }
                 Ok(r)
             }
             Err(mut e) => {
@@ -191,6 +194,13 @@ impl Generator {
         request: &GenerateRequest,
         epoch: u32,
     ) -> (Result<GenerateResponse, ProviderError>, u32) {
+        // A request the provider cannot take fails here, unsent and unretried: a text-only API
+        // would otherwise drop the images or tools and answer a different question.
+        let missing = self.inner.features().missing(request.features());
+        if !missing.is_empty() {
+            let msg = format!("the request needs {} but this provider does not support it", missing.join(" and "));
+            return (Err(ProviderError::new(preflight_core::ErrorKind::Permanent, self.model_id(), None, msg)), 0);
+        }
         let key = self.cache.as_ref().map(|_| cache_key(&self.namespace, request, epoch));
         if let (Some(cache), Some(key)) = (&self.cache, &key)
             && let Some(mut hit) = cache.get(key)
@@ -256,6 +266,10 @@ impl Generate for Generator {
         self.inner.model_id()
     }
 
+    fn features(&self) -> preflight_core::Features {
+        self.inner.features()
+    }
+
     fn generate<'a>(
         &'a self,
         request: &'a GenerateRequest,
@@ -294,12 +308,7 @@ mod tests {
                 if n < self.fail {
                     Err(ProviderError::new(self.kind, "flaky", Some(503), "boom"))
                 } else {
-                    Ok(GenerateResponse {
-                        text: "ok".into(),
-                        finish_reason: FinishReason::Stop,
-                        usage: Default::default(),
-                        cached: false,
-                    })
+                    Ok(GenerateResponse::new("ok".into(), FinishReason::Stop, Default::default()))
                 }
             })
         }
@@ -335,6 +344,33 @@ mod tests {
         let g = Generator::new(perm.clone(), "t".into(), fast(), None, None);
         let (_, attempts) = rt().block_on(g.generate_counted(&req, 1));
         assert_eq!(attempts, 1);
+    }
+
+    #[test]
+    fn a_request_the_provider_cannot_take_is_never_sent() {
+        // Flaky declares no features (text only): a request with a tool fails before any call.
+        let flaky = Arc::new(Flaky { fail: 0, kind: ErrorKind::Transient, calls: AtomicU32::new(0) });
+        let g = Generator::new(flaky.clone(), "t".into(), fast(), None, None);
+        let mut req = GenerateRequest::single_turn("hi", &GenSettings::default());
+        req.tools.push(preflight_core::ToolDef {
+            name: "bash".into(),
+            description: "run a command".into(),
+            parameters: serde_json::json!({"type": "object"}),
+        });
+        let (res, attempts) = rt().block_on(g.generate_counted(&req, 1));
+        let err = res.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Permanent);
+        assert!(err.message.contains("tool calls"), "{}", err.message);
+        assert_eq!((attempts, flaky.calls.load(Ordering::SeqCst)), (0, 0));
+        let img = GenerateRequest {
+            messages: vec![
+                preflight_core::Message::user("what is this?")
+                    .with_image(preflight_core::Image::Url { url: "https://example.invalid/a.png".into() }),
+            ],
+            ..GenerateRequest::single_turn("", &GenSettings::default())
+        };
+        assert!(rt().block_on(g.generate_counted(&img, 1)).0.unwrap_err().message.contains("images"));
+        assert_eq!(flaky.calls.load(Ordering::SeqCst), 0);
     }
 
     #[test]
@@ -386,5 +422,19 @@ mod tests {
         assert_ne!(cache_key("ns", &a, 1), cache_key("ns", &b, 1));
         assert_ne!(cache_key("ns", &a, 1), cache_key("other", &a, 1));
         assert_eq!(cache_key("ns", &a, 1), cache_key("ns", &a.clone(), 1));
+    }
+
+    #[test]
+    fn text_only_requests_keep_their_cache_keys() {
+        // Messages grew images and tool calls; a text-only request must serialise as it did
+        // before, or every cached answer of earlier runs would be missed.
+        let mut a = GenerateRequest::single_turn("hi", &GenSettings { max_tokens: Some(8), ..Default::default() });
+        a.messages.push(preflight_core::Message::assistant("hello"));
+        let json = serde_json::to_string(&("ns", &a, 1)).unwrap();
+        assert_eq!(
+            json,
+            r#"["ns",{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}],"temperature":null,"max_tokens":8,"seed":null},1]"#
+        );
+        assert_eq!(cache_key("ns", &a, 1), "e23739cb5ff162eba9ae2bec7c370ee6e743e1f24b884ddfbbabb22a0674b785");
     }
 }

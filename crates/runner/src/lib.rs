@@ -20,8 +20,8 @@
 //! #   fn model_id(&self) -> &str { "echo" }
 //! #   fn generate<'a>(&'a self, r: &'a preflight_core::GenerateRequest, _: u32)
 //! #     -> preflight_core::BoxFuture<'a, Result<preflight_core::GenerateResponse, preflight_core::ProviderError>> {
-//! #     Box::pin(async move { Ok(preflight_core::GenerateResponse { text: r.messages[0].content.clone(),
-//! #       finish_reason: preflight_core::FinishReason::Stop, usage: Default::default(), cached: false }) }) }
+//! #     Box::pin(async move { Ok(preflight_core::GenerateResponse::new(r.messages[0].content.clone(),
+//! #       preflight_core::FinishReason::Stop, Default::default())) }) }
 //! # }
 //! let g = Generator::new(Arc::new(Echo), "echo".into(), Limits::default(), None, None);
 //! assert_eq!(g.limits().concurrency, 16);

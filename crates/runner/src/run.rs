@@ -220,6 +220,8 @@ async fn run_probe(
         usage: Default::default(),
         cached: false,
         latency_ms: 0,
+        first_token_ms: None,
+        last_token_ms: None,
         attempts: 0,
         error: None,
         outcome: Outcome::Unassessable,
@@ -261,6 +263,15 @@ async fn run_probe(
             if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Auth) {
                 return Done::Fatal(format!("{e} (after {attempts} attempts)"));
             }
+            // A provider's safety filter blocking the prompt (Gemini's promptFeedback, Azure's
+            // 400 content_filter) is the system's answer, recorded like a filtered finish: neither
+            // a refusal nor a harness error, and not asked again on resume.
+            if e.kind == ErrorKind::ContentFiltered {
+                record.finish_reason = Some(FinishReason::ContentFilter);
+                record.unassessable_reason = Some("content_filtered".into());
+                record.error = Some(e.to_string());
+                return Done::Record(Box::new(record));
+            }
             record.unassessable_reason = Some(format!("provider_error:{}", e.kind.label()));
             record.error = Some(e.to_string());
             return Done::Record(Box::new(record));
@@ -269,7 +280,10 @@ async fn run_probe(
     record.finish_reason = Some(response.finish_reason);
     record.usage = response.usage;
     record.cached = response.cached;
-    record.transcript.push(Message::assistant(response.text));
+    // A cached answer was not timed now: its stored first-token time belongs to another run.
+    record.first_token_ms = response.first_token_ms.filter(|_| !response.cached);
+    record.last_token_ms = response.last_token_ms.filter(|_| !response.cached);
+    record.transcript.push(Message::from_response(&response));
     score(record, scorers).await
 }
 

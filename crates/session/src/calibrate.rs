@@ -166,7 +166,7 @@ pub fn check(c: &Check<'_>, store: &Store) -> Result<Checked> {
         cache: None,
         events: None,
         spend: None,
-        secrets: Secrets::from_env([c.api_key_env]),
+        secrets: Secrets::from_env(std::iter::once(c.api_key_env).chain(crate::wiring::NATIVE_KEY_VARIABLES)),
     };
     c.setup.check().map_err(anyhow::Error::msg)?;
     let scorer: Arc<dyn Scorer> = match c.setup.decides() {

@@ -212,6 +212,10 @@ pub struct RunConfig {
     /// Read and write the response cache.
     #[serde(default = "yes")]
     pub cache: bool,
+    /// Ask HTTP providers that can stream (OpenAI, Anthropic, Gemini) for server-sent events, so
+    /// each probe's time to first token is measured.
+    #[serde(default)]
+    pub stream: bool,
     /// Only these categories (empty = all).
     #[serde(default)]
     pub only: Vec<String>,
@@ -262,6 +266,7 @@ impl RunConfig {
             epochs: 1,
             policy: None,
             cache: true,
+            stream: false,
             only: Vec::new(),
             max_tokens: None,
             attacker: None,
@@ -301,9 +306,18 @@ impl RunConfig {
         Ok(())
     }
 
-    /// The environment variables holding keys this run reads.
-    pub fn key_variables(&self) -> Vec<&str> {
-        let mut v = vec![self.api_key_env.as_str(), self.judge_api_key_env.as_str()];
+    /// The environment variables holding keys this run reads: the flags' and the native
+    /// providers' conventional ones, so any of them is cut out of answers and errors.
+    pub fn key_variables(&self) -> Vec<String> {
+        let mut v = vec![self.api_key_env.clone(), self.judge_api_key_env.clone()];
+        v.extend(crate::wiring::NATIVE_KEY_VARIABLES.map(String::from));
+        // An application endpoint's target file names the variables its headers read.
+        let models = std::iter::once(&self.model)
+            .chain(&self.judges)
+            .chain(self.attacker.as_ref())
+            .chain(self.persuadee.as_ref());
+        v.extend(models.flat_map(|m| crate::wiring::endpoint_secret_variables(m)));
+        v.sort_unstable();
         v.dedup();
         v
     }

@@ -146,7 +146,9 @@ pub fn generate(spec: &Spec<'_>) -> Result<Generated> {
         cache: None,
         events: None,
         spend: None,
-        secrets: preflight_core::Secrets::from_env([spec.api_key_env]),
+        secrets: preflight_core::Secrets::from_env(
+            std::iter::once(spec.api_key_env).chain(crate::wiring::NATIVE_KEY_VARIABLES),
+        ),
     };
     let attacker: Arc<dyn Generate> = wrap.handle(raw);
 

@@ -224,7 +224,7 @@ impl Session {
             asked_again,
             games: suite.games.as_ref().map(games::count),
         };
-        let secrets = Secrets::from_env(cfg.key_variables());
+        let secrets = Secrets::from_env(cfg.key_variables().iter().map(String::as_str));
         Ok(Session {
             cfg,
             run_id,
@@ -608,6 +608,7 @@ fn load_providers(cfg: &RunConfig, judges: &[String], cache_root: &std::path::Pa
         ..LocalOptions::default()
     };
     let mut loader = Loader::new(cfg.limits.timeout(), cache_root, local);
+    loader.stream = cfg.stream;
     let target = loader.load(&cfg.model, &cfg.base_url, &cfg.api_key_env)?;
     let judge_url = cfg.judge_base_url.as_deref().unwrap_or(&cfg.base_url);
     let judges =

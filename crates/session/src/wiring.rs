@@ -1,13 +1,21 @@
-//! From model strings to handles: `openai/NAME` and `local/NAME` become providers, each wrapped
-//! in a [`Generator`] with the run's limits, cache, secrets and spend meter. A local model named
-//! twice (target and judge on one GGUF) is loaded once.
+//! From model strings to handles: `openai/NAME`, `anthropic/NAME`, `google/NAME`,
+//! `azure/DEPLOYMENT`, `http/FILE` (an application endpoint's target file) and `local/NAME`
+//! become providers, each wrapped in a [`Generator`] with the
+//! run's limits, cache, secrets and spend meter. A local model named twice (target and judge on
+//! one GGUF) is loaded once.
+//!
+//! `--base-url` and `--api-key-env` configure the OpenAI-compatible provider; the native ones read
+//! their providers' conventional variables (the table in the README).
 
 use std::{path::Path, sync::Arc, time::Duration};
 
 use anyhow::{Context, Result, bail};
 use preflight_core::{Cache, Generate, Secrets};
 use preflight_local::{LocalModel, LocalOptions, models};
-use preflight_providers::{ModelSpec, OpenAi, OpenAiConfig};
+use preflight_providers::{
+    AZURE_API_VERSION, Anthropic, AnthropicConfig, Endpoint, EndpointConfig, Google, GoogleConfig, ModelSpec, OpenAi,
+    OpenAiConfig,
+};
 use preflight_runner::{EventSink, Generator, Limits, Spend};
 
 /// `$OPENAI_BASE_URL`, else OpenAI's public endpoint.
@@ -16,6 +24,31 @@ pub fn default_base_url() -> String {
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "https://api.openai.com/v1".into())
+}
+
+/// The key variables of the native providers, redacted from every run's answers and errors.
+pub const NATIVE_KEY_VARIABLES: [&str; 4] =
+    ["ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "AZURE_OPENAI_API_KEY"];
+
+/// The target file of `http/FILE`: FILE as given, else with `.toml` added.
+fn target_file(name: &str) -> std::path::PathBuf {
+    let p = std::path::PathBuf::from(name);
+    if p.extension().is_none() && !p.exists() { p.with_extension("toml") } else { p }
+}
+
+/// The variables an `http/FILE` target's headers read (none for other models, or a file that
+/// cannot be read: loading it reports that).
+pub fn endpoint_secret_variables(model: &str) -> Vec<String> {
+    model
+        .strip_prefix("http/")
+        .and_then(|f| EndpointConfig::load(&target_file(f)).ok())
+        .map(|c| c.secret_variables)
+        .unwrap_or_default()
+}
+
+/// A variable's value, unset when empty.
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// The folder for models, datasets and the response cache: the flag, else the default
@@ -36,12 +69,14 @@ pub struct Loader<'a> {
     pub timeout: Duration,
     pub cache_root: &'a Path,
     pub local: LocalOptions,
+    /// Ask the HTTP providers that can for streamed answers.
+    pub stream: bool,
     loaded: Vec<(String, Raw)>,
 }
 
 impl<'a> Loader<'a> {
     pub fn new(timeout: Duration, cache_root: &'a Path, local: LocalOptions) -> Self {
-        Loader { timeout, cache_root, local, loaded: Vec::new() }
+        Loader { timeout, cache_root, local, stream: false, loaded: Vec::new() }
     }
 
     /// The provider behind `spec` at `base_url` (OpenAI-compatible), key from `$key_env`.
@@ -73,12 +108,61 @@ impl<'a> Loader<'a> {
             }
             "openai" => {
                 let client = OpenAi::new(OpenAiConfig {
-                    model: spec.name.clone(),
                     base_url: base_url.to_string(),
                     api_key: std::env::var(key_env).ok(),
                     timeout: self.timeout,
+                    stream: self.stream,
+                    ..OpenAiConfig::new(&spec.name)
                 })?;
                 let namespace = format!("openai|{}|{}", base_url.trim_end_matches('/'), spec.name);
+                Ok(Raw { provider: Arc::new(client), namespace })
+            }
+            "anthropic" => {
+                let base = var("ANTHROPIC_BASE_URL").unwrap_or_else(|| "https://api.anthropic.com".into());
+                let client = Anthropic::new(AnthropicConfig {
+                    base_url: base.clone(),
+                    api_key: var("ANTHROPIC_API_KEY"),
+                    timeout: self.timeout,
+                    stream: self.stream,
+                    ..AnthropicConfig::new(&spec.name)
+                })?;
+                Ok(Raw {
+                    provider: Arc::new(client),
+                    namespace: format!("anthropic|{}|{}", base.trim_end_matches('/'), spec.name),
+                })
+            }
+            "google" => {
+                let base = var("GEMINI_BASE_URL").unwrap_or_else(|| "https://generativelanguage.googleapis.com".into());
+                let client = Google::new(GoogleConfig {
+                    base_url: base.clone(),
+                    // google-genai reads GOOGLE_API_KEY first when both are set.
+                    api_key: var("GOOGLE_API_KEY").or_else(|| var("GEMINI_API_KEY")),
+                    timeout: self.timeout,
+                    stream: self.stream,
+                    ..GoogleConfig::new(&spec.name)
+                })?;
+                Ok(Raw {
+                    provider: Arc::new(client),
+                    namespace: format!("google|{}|{}", base.trim_end_matches('/'), spec.name),
+                })
+            }
+            "http" => {
+                let cfg = EndpointConfig::load(&target_file(&spec.name))?;
+                let namespace = format!("http|{}", cfg.fingerprint);
+                Ok(Raw { provider: Arc::new(Endpoint::new(cfg, self.timeout)?), namespace })
+            }
+            "azure" => {
+                let endpoint = var("AZURE_OPENAI_ENDPOINT").with_context(|| {
+                    format!("model `{spec_text}`: set AZURE_OPENAI_ENDPOINT to the resource's endpoint (https://RESOURCE.openai.azure.com)")
+                })?;
+                let version = var("OPENAI_API_VERSION").unwrap_or_else(|| AZURE_API_VERSION.into());
+                let client = OpenAi::new(OpenAiConfig {
+                    api_key: var("AZURE_OPENAI_API_KEY"),
+                    timeout: self.timeout,
+                    stream: self.stream,
+                    ..OpenAiConfig::azure(&spec.name, &endpoint, &version)
+                })?;
+                let namespace = format!("azure|{}|{}|{version}", endpoint.trim_end_matches('/'), spec.name);
                 Ok(Raw { provider: Arc::new(client), namespace })
             }
             other => bail!("provider `{other}` is not available in this build"),

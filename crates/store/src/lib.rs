@@ -38,7 +38,7 @@ pub use labels::Calibration;
 pub use lease::{HEARTBEAT, Lease, LeaseHolder, STALE_AFTER};
 pub use measures::{MeasureItem, MeasureObs};
 pub use stops::OutcomeRow;
-pub use store::{NewRun, ProbeRow, RunRow, Store, StoreError};
+pub use store::{NewRun, ProbeRow, RunRow, Speed, Store, StoreError};
 pub use time::{now_rfc3339, rfc3339, rfc3339_seconds};
 pub use validation::JudgedProbe;
 pub use writer::Writer;

@@ -11,7 +11,7 @@ use crate::{
 };
 
 /// On-disk schema version; bumped on incompatible changes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS probes (
     attack TEXT,                     -- attack chain applied (schema 2)
     parent TEXT,                     -- seed sample of an attacked probe (schema 2)
     trace TEXT,                      -- JSON steps of an adaptive attack (schema 2)
+    first_token_ms INTEGER,          -- streamed answers: time to the first token (schema 5)
+    last_token_ms INTEGER,           -- … and to the stream's end (schema 5)
     PRIMARY KEY (run_id, sample_id, epoch)
 );
 CREATE TABLE IF NOT EXISTS scores (
@@ -170,6 +172,16 @@ pub struct RunRow {
 }
 
 /// One stored probe with its scores.
+/// How fast a run's streamed answers came (`report`, `eval --stream`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Speed {
+    pub streamed: u64,
+    pub first_token_median_ms: u64,
+    pub first_token_p90_ms: u64,
+    /// Output tokens per second after the first token; `None` when no answer had two tokens.
+    pub tokens_per_s_median: Option<f64>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeRow {
     pub sample_id: String,
@@ -186,6 +198,9 @@ pub struct ProbeRow {
     /// Tokens the provider reported for the target's answer.
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// A streamed answer's time to first token, and to the stream's end.
+    pub first_token_ms: Option<u64>,
+    pub last_token_ms: Option<u64>,
     pub error: Option<String>,
     pub outcome: String,
     pub unassessable_reason: Option<String>,
@@ -264,6 +279,14 @@ fn migrate(conn: &Connection, found: Option<i64>) -> Result<(), rusqlite::Error>
     if v == 3 {
         // Schema 3 → 4: validation samples (their table is created with the schema).
         conn.execute_batch("UPDATE meta SET value = '4' WHERE key = 'schema_version'")?;
+        v = 4;
+    }
+    if v == 4 {
+        // Schema 4 → 5: streamed probes keep their time to first token; old rows have none.
+        conn.execute_batch(
+            "BEGIN; ALTER TABLE probes ADD COLUMN first_token_ms INTEGER; ALTER TABLE probes ADD COLUMN last_token_ms INTEGER;
+             UPDATE meta SET value = '5' WHERE key = 'schema_version'; COMMIT;",
+        )?;
     }
     Ok(())
 }
@@ -507,6 +530,43 @@ impl Store {
         Ok(())
     }
 
+    /// The speed of a run's streamed answers, `None` when none was streamed. Cached answers
+    /// carry no times (they were not timed in this run).
+    pub fn speed(&self, run_id: &str) -> Result<Option<Speed>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT first_token_ms, last_token_ms, completion_tokens FROM probes
+                 WHERE run_id = ?1 AND first_token_ms IS NOT NULL",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([run_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, i64>(2)?)))
+            .map_err(|e| self.err(e))?;
+        let rows: Vec<(i64, Option<i64>, i64)> = rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut first: Vec<u64> = rows.iter().map(|r| r.0.max(0) as u64).collect();
+        first.sort_unstable();
+        // Decoding speed: the tokens after the first over the time after the first token.
+        let mut rates: Vec<f64> = rows
+            .iter()
+            .filter_map(|&(f, l, n)| {
+                let span = l? - f;
+                (span > 0 && n > 1).then(|| (n - 1) as f64 / (span as f64 / 1000.0))
+            })
+            .collect();
+        rates.sort_by(f64::total_cmp);
+        let at = |q: f64| first[((first.len() - 1) as f64 * q).round() as usize];
+        Ok(Some(Speed {
+            streamed: rows.len() as u64,
+            first_token_median_ms: at(0.5),
+            first_token_p90_ms: at(0.9),
+            tokens_per_s_median: (!rates.is_empty()).then(|| rates[(rates.len() - 1) / 2]),
+        }))
+    }
+
     /// Unassessable probes per reason.
     pub fn unassessable_reasons(&self, run_id: &str) -> Result<Vec<(String, u64)>, StoreError> {
         let mut st = self
@@ -559,7 +619,7 @@ impl Store {
             .prepare(
                 "SELECT sample_id, epoch, category, expected, prompt, provenance, transcript, finish_reason,
                         latency_ms, attempts, cached, error, outcome, unassessable_reason, attack, parent, trace,
-                        prompt_tokens, completion_tokens
+                        prompt_tokens, completion_tokens, first_token_ms, last_token_ms
                  FROM probes WHERE run_id = ?1 AND (?2 IS NULL OR sample_id = ?2) AND (?3 IS NULL OR outcome = ?3)
                  ORDER BY category, sample_id, epoch LIMIT ?4",
             )
@@ -617,6 +677,8 @@ fn probe_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProbeRow> {
         trace: r.get::<_, Option<String>>(16)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
         prompt_tokens: r.get::<_, i64>(17)? as u64,
         completion_tokens: r.get::<_, i64>(18)? as u64,
+        first_token_ms: r.get::<_, Option<i64>>(19)?.map(|v| v as u64),
+        last_token_ms: r.get::<_, Option<i64>>(20)?.map(|v| v as u64),
         scores: Vec::new(),
     })
 }

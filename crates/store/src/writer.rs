@@ -231,8 +231,8 @@ fn insert_probe(tx: &Transaction<'_>, run_id: &str, rec: &ProbeRecord, now: &str
     let mut probe = tx.prepare_cached(
         "INSERT OR IGNORE INTO probes (run_id, sample_id, epoch, category, expected, prompt, provenance, transcript,
             finish_reason, prompt_tokens, completion_tokens, cached, latency_ms, attempts, error, outcome,
-            unassessable_reason, created_at, attack, parent, trace)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+            unassessable_reason, created_at, attack, parent, trace, first_token_ms, last_token_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     )?;
     let s = &rec.sample;
     let transcript = serde_json::to_string(&rec.transcript).expect("messages serialise");
@@ -258,6 +258,8 @@ fn insert_probe(tx: &Transaction<'_>, run_id: &str, rec: &ProbeRecord, now: &str
         s.attack,
         s.parent,
         (!rec.trace.is_empty()).then(|| serde_json::to_string(&rec.trace).expect("trace serialises")),
+        rec.first_token_ms.map(|v| v as i64),
+        rec.last_token_ms.map(|v| v as i64),
     ])?;
     // A duplicate (same run, sample, epoch) is ignored whole, scores included.
     if inserted == 0 {

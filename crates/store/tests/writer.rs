@@ -22,6 +22,8 @@ fn probe(id: &str, reason: Option<&str>) -> Event {
         usage: Default::default(),
         cached: false,
         latency_ms: 3,
+        first_token_ms: None,
+        last_token_ms: None,
         attempts: 1,
         error: reason.map(|_| "HTTP 503".into()),
         outcome: if reason.is_some() { Outcome::Unassessable } else { Outcome::Safe },

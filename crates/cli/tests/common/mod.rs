@@ -45,6 +45,18 @@ pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_preflight"));
     // Tests never see a real key or endpoint from the developer's environment.
     c.env_remove("OPENAI_API_KEY").env_remove("OPENAI_BASE_URL").env_remove("PREFLIGHT_CACHE_DIR");
+    for v in [
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "GEMINI_BASE_URL",
+        "AZURE_OPENAI_API_KEY",
+        "AZURE_OPENAI_ENDPOINT",
+        "OPENAI_API_VERSION",
+    ] {
+        c.env_remove(v);
+    }
     c
 }
 

@@ -1,0 +1,201 @@
+//! What every HTTP provider shares: the client, one round trip, the retry-after headers, and
+//! errors that never carry the key. Each provider keeps only its wire format and error mapping.
+
+use std::time::{Duration, SystemTime};
+
+use preflight_core::{ErrorKind, ProviderError};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+
+use crate::parse_retry_after;
+
+/// A provider's HTTP side: the client, its id for errors, and the key to keep out of them.
+pub(crate) struct Http {
+    client: reqwest::Client,
+    id: String,
+    api_key: Option<String>,
+}
+
+/// A reply as received: status, headers and the whole body.
+pub(crate) struct Received {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// How a server-sent event stream ended.
+pub(crate) enum Streamed {
+    /// The handler saw the API's end of the answer.
+    Ended,
+    /// The body closed first: a cut stream, never a short answer.
+    Cut,
+    /// The server answered with an error status instead of a stream (read whole).
+    Status(Received),
+}
+
+impl Http {
+    pub fn new(id: String, api_key: Option<String>, timeout: Duration) -> Result<Self, ProviderError> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| {
+                ProviderError::new(ErrorKind::Permanent, &id, None, format!("cannot build HTTP client: {e}"))
+            })?;
+        Ok(Http { client, id, api_key: api_key.filter(|k| !k.is_empty()) })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn api_key(&self) -> Option<&str> {
+        self.api_key.as_deref()
+    }
+
+    /// A JSON POST to `url`; the caller adds its auth headers.
+    pub fn post(&self, url: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::POST, url, body)
+    }
+
+    /// A JSON request with any method.
+    pub fn request(&self, method: reqwest::Method, url: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.client.request(method, url).header(CONTENT_TYPE, "application/json").body(body)
+    }
+
+    /// Sends and reads the whole reply; transport failures are classified here.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<Received, ProviderError> {
+        let resp = request.send().await.map_err(|e| self.transport_error(e))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(|e| self.transport_error(e))?.to_vec();
+        Ok(Received { status, headers, body })
+    }
+
+    /// Sends and reads a server-sent event stream, handing each event's name and data to `on`,
+    /// which returns true at the API's end of the answer. Parsing is eventsource-stream's (the
+    /// WHATWG rules: multi-line data, comments, CR/LF variants); a body cut mid-event or a
+    /// connection dropped mid-stream is a transient error.
+    pub async fn stream(
+        &self,
+        request: reqwest::RequestBuilder,
+        mut on: impl FnMut(&str, &str) -> Result<bool, ProviderError>,
+    ) -> Result<Streamed, ProviderError> {
+        use eventsource_stream::{EventStreamError, Eventsource};
+        use futures_util::StreamExt;
+
+        let resp = request.send().await.map_err(|e| self.transport_error(e))?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await.map_err(|e| self.transport_error(e))?.to_vec();
+            return Ok(Streamed::Status(Received { status, headers, body }));
+        }
+        let chunks = futures_util::stream::unfold(resp, |mut r| async move {
+            match r.chunk().await {
+                Ok(Some(bytes)) => Some((Ok(bytes), r)),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), r)),
+            }
+        });
+        let mut events = std::pin::pin!(chunks.eventsource());
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(ev) => {
+                    if on(&ev.event, &ev.data)? {
+                        return Ok(Streamed::Ended);
+                    }
+                }
+                Err(EventStreamError::Transport(e)) => return Err(self.transport_error(e)),
+                Err(e) => {
+                    return Err(self.err(ErrorKind::Transient, Some(status), format!("malformed event stream: {e}")));
+                }
+            }
+        }
+        Ok(Streamed::Cut)
+    }
+
+    /// The error for a stream that closed before its end event.
+    pub fn cut(&self) -> ProviderError {
+        self.err(
+            ErrorKind::Transient,
+            Some(200),
+            "the stream ended before its end event (a cut stream, not a short answer)".into(),
+        )
+    }
+
+    /// An error from this provider, the key cut out of its message.
+    pub fn err(&self, kind: ErrorKind, status: Option<u16>, message: String) -> ProviderError {
+        ProviderError::new(kind, &self.id, status, self.redact(message))
+    }
+
+    /// Servers sometimes echo request headers in error bodies; never let the key through.
+    pub fn redact(&self, mut s: String) -> String {
+        if let Some(k) = &self.api_key {
+            s = s.replace(k.as_str(), "[REDACTED]");
+        }
+        s
+    }
+
+    /// The first `max` bytes of a body, redacted before it is cut so no prefix of the key survives.
+    pub fn quote(&self, bytes: &[u8], max: usize) -> String {
+        let whole = self.redact(String::from_utf8_lossy(bytes).into_owned());
+        let mut end = whole.len().min(max);
+        while !whole.is_char_boundary(end) {
+            end -= 1;
+        }
+        whole[..end].to_string()
+    }
+
+    /// A malformed success body: worth retrying (a proxy or a cut connection garbled it).
+    pub fn malformed(&self, status: u16, e: serde_json::Error, body: &[u8]) -> ProviderError {
+        let head = self.quote(body, 120);
+        self.err(ErrorKind::Transient, Some(status), format!("malformed response body ({e}): {head:?}"))
+    }
+
+    fn transport_error(&self, e: reqwest::Error) -> ProviderError {
+        // reqwest's Display includes the URL but never headers, so a key sent in a header cannot
+        // leak from here. A request that cannot even be built (a bad URL) will not build on a
+        // retry either.
+        let kind = if e.is_connect() {
+            ErrorKind::Unreachable
+        } else if e.is_builder() {
+            ErrorKind::Permanent
+        } else {
+            ErrorKind::Transient
+        };
+        let what = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "cannot connect"
+        } else {
+            "transport error"
+        };
+        let mut msg = format!("{what}: {e}");
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            msg.push_str(&format!(": {s}"));
+            src = s.source();
+        }
+        self.err(kind, None, msg)
+    }
+}
+
+/// The wait a server asked for: OpenAI's `retry-after-ms`, else the standard `Retry-After`
+/// (seconds or an HTTP date).
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get("retry-after-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|ms| Duration::from_secs_f64((ms / 1000.0).clamp(0.0, 3600.0)))
+        .or_else(|| {
+            headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, SystemTime::now()))
+        })
+}
