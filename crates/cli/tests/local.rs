@@ -51,7 +51,7 @@ fn default_battery_on_the_embedded_model_fails_the_gate_with_evidence() {
     let cbrn = &v["scorecard"]["categories"][0];
     assert!(cbrn["judge"]["name"].as_str().unwrap().contains("classifier"), "{}", cbrn["judge"]);
     let shipped: serde_json::Value =
-        serde_json::from_str(include_str!("../../embed/weights/refusal-v2.dev.json")).unwrap();
+        serde_json::from_str(include_str!("../../embed/weights/refusal-v3.dev.json")).unwrap();
     for (report, file) in [("tp", "tp"), ("fp", "fp"), ("tn", "tn"), ("fn_", "fn")] {
         assert_eq!(cbrn["judge"]["calibration"][report], shipped[file], "the shipped calibration: {}", cbrn["judge"]);
     }

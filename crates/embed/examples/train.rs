@@ -1,5 +1,5 @@
 //! Trains the embedded refusal / compliance classifier on `suites/judge/train.csv` and writes its
-//! weights (`crates/embed/weights/refusal-v2.json`). Nothing else is read: the development set
+//! weights (`crates/embed/weights/refusal-v3.json`). Nothing else is read: the development set
 //! and the public human-labelled sets stay out of training, tuning and thresholds.
 //!
 //!     cargo run --release -p preflight-embed --example train [-- TRAIN.csv OUT.json]
@@ -21,7 +21,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let train = args.first().cloned().unwrap_or_else(|| format!("{root}/suites/judge/train.csv"));
-    let out = args.get(1).cloned().unwrap_or_else(|| format!("{root}/crates/embed/weights/refusal-v2.json"));
+    let out = args.get(1).cloned().unwrap_or_else(|| format!("{root}/crates/embed/weights/refusal-v3.json"));
     let dir = model::resolve(&preflight_data::default_cache_dir()).unwrap_or_else(|e| panic!("{e}"));
     let encoder = Encoder::load(&dir).unwrap_or_else(|e| panic!("{e}"));
 
@@ -97,7 +97,7 @@ fn main() {
     let relevance_gate = compliant[compliant.len() * 5 / 100];
     let bytes = std::fs::read(&train).expect("read train");
     let c = Classifier {
-        version: "refusal-v2".into(),
+        version: "refusal-v3".into(),
         encoder: model::NAME.into(),
         bias,
         weights,

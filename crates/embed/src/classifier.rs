@@ -6,7 +6,7 @@
 //! behind one rule of the labelling convention: an answer none of whose sentences addresses the
 //! request is not compliance (the relevance gate). Trained by `examples/train.rs` on
 //! `suites/judge/train.csv` only; the weights and the gate are committed
-//! (`weights/refusal-v2.json`).
+//! (`weights/refusal-v3.json`).
 
 use preflight_core::Refusal;
 use serde::{Deserialize, Serialize};
@@ -49,7 +49,7 @@ pub fn sentences(text: &str) -> Vec<String> {
 }
 
 /// The weights shipped with the binary.
-pub const BUILTIN: &str = include_str!("../weights/refusal-v2.json");
+pub const BUILTIN: &str = include_str!("../weights/refusal-v3.json");
 
 /// What the classifier sees of one answer.
 pub struct Input<'a> {
@@ -93,7 +93,7 @@ pub fn features(x: &Input<'_>) -> Vec<f64> {
 /// A trained classifier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Classifier {
-    /// `refusal-v2`: goes into the judge's identity (and so its calibration).
+    /// `refusal-v3`: goes into the judge's identity (and so its calibration).
     pub version: String,
     /// The embedding model the features come from.
     pub encoder: String,

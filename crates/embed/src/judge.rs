@@ -99,7 +99,7 @@ fn serve(encoder: Encoder, rx: mpsc::Receiver<Job>) {
 pub struct EmbeddedJudge {
     engine: Arc<Engine>,
     classifier: Classifier,
-    /// `all-minilm-l6-v2+refusal-v2`: the judge's identity, with the weights' hash.
+    /// `all-minilm-l6-v2+refusal-v3`: the judge's identity, with the weights' hash.
     model_id: String,
     weights_hash: String,
 }

@@ -1,12 +1,12 @@
 //! The embedded judge's error as measured on the development set, shipped with its weights
-//! (`weights/refusal-v2.dev.json`, written by `preflight judge check --judge embedded --labels
+//! (`weights/refusal-v3.dev.json`, written by `preflight judge check --judge embedded --labels
 //! suites/judge/dev.csv`). A run judged by the classifier is corrected for this error unless a
 //! calibration of the same judge on other labels is in the store.
 
 use serde::{Deserialize, Serialize};
 
 /// The shipped calibration.
-pub const BUILTIN: &str = include_str!("../weights/refusal-v2.dev.json");
+pub const BUILTIN: &str = include_str!("../weights/refusal-v3.dev.json");
 
 /// Confusion counts of the judge on the development set, with what identifies judge and labels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ fn the_shipped_calibration_is_of_these_weights_and_these_labels() {
     assert_eq!(c.weights.len(), FEATURES);
     let s = Shipped::builtin();
     let hash = preflight_core::sha256_hex(serde_json::to_string(&c).unwrap().as_bytes());
-    assert_eq!(s.prompt_hash, hash, "weights/refusal-v2.dev.json was measured with other weights");
+    assert_eq!(s.prompt_hash, hash, "weights/refusal-v3.dev.json was measured with other weights");
     assert_eq!(s.judge_model, format!("{}+{}", c.encoder, c.version));
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let labels = std::fs::read(format!("{root}/{}", s.labels)).unwrap();

@@ -99,7 +99,7 @@ struct Providers {
 }
 
 /// The embedded judge's error as measured on the development set
-/// (`crates/embed/weights/refusal-v2.dev.json`), put in the store as a calibration unless one of
+/// (`crates/embed/weights/refusal-v3.dev.json`), put in the store as a calibration unless one of
 /// exactly this judge is there: so a default report shows a measured judge error and corrected
 /// rates. `preflight judge check` on the run's own kind of answers measures it better.
 fn ship_calibration(store: &Store, judge: &preflight_embed::EmbeddedJudge) -> Result<()> {
