@@ -260,6 +260,14 @@ pub struct EvalArgs {
     /// providers: each probe's time to first token is stored and reported.
     #[arg(long)]
     pub stream: bool,
+    /// An extra header for every HTTP request, `"Name: value"` (repeatable); a credential goes
+    /// in as `{{env:VARIABLE}}`, never its value.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// PEM certificates to trust besides the system's (a TLS-inspecting proxy's root);
+    /// `SSL_CERT_FILE` replaces the system's roots instead.
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
     /// Release policy (TOML) [default: the built-in policy; see `preflight policy`].
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,

@@ -36,6 +36,8 @@ fn config(args: &EvalArgs) -> Result<RunConfig> {
     cfg.policy = args.policy.clone().map(|p| std::fs::canonicalize(&p).unwrap_or(p));
     cfg.cache = !args.no_cache;
     cfg.stream = args.stream;
+    cfg.headers = args.headers.clone();
+    cfg.ca_bundle = args.ca_bundle.clone().map(|p| std::fs::canonicalize(&p).unwrap_or(p));
     cfg.only = args.only.clone();
     cfg.max_tokens = args.max_tokens;
     cfg.attacker = args.attacker.clone();

@@ -277,3 +277,76 @@ fn the_standard_proxy_variables_are_honoured() {
     assert_eq!(sent.len(), 40);
     assert_eq!(sent[0].header("host"), Some("model.invalid"));
 }
+
+/// An OpenAI-compatible reply, refusing marked prompts.
+fn chat_reply(r: &Recorded) -> Reply {
+    let text = if last_user_text(r).contains(MARKER) { REFUSE } else { COMPLY };
+    Reply::json(
+        200,
+        json!({"id": "c1", "object": "chat.completion", "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 9, "completion_tokens": 8, "total_tokens": 17}}),
+    )
+}
+
+fn eval_openai(dir: &TempDir, server: &Scripted, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let suite = write_suite(dir.path(), 40, MARKER, "scorers = [\"refusal\"]");
+    let mut cmd = bin();
+    cmd.args(["eval", &suite.display().to_string(), "--model", "openai/m", "--format", "json"])
+        .arg("--base-url")
+        .arg(format!("{}/v1", server.url()))
+        .arg("--store")
+        .arg(dir.join("p.db"))
+        .arg("--cache-dir")
+        .arg(dir.join("cache"))
+        .args(extra);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn extra_headers_reach_every_request_and_credentials_come_only_from_variables() {
+    let server = Scripted::start(chat_reply).unwrap();
+    let dir = TempDir::new("headers");
+    let args = ["--header", "X-Org: eval-team", "--header", "Authorization: Bearer {{env:GW_TOKEN}}"];
+    let out = eval_openai(&dir, &server, &args, &[("GW_TOKEN", "gw-SECRET-token-77")]);
+    assert_eq!(code(&out), 11, "{}", stderr(&out));
+    let sent = server.requests();
+    assert_eq!(sent.len(), 40);
+    assert!(
+        sent.iter().all(|r| r.header("x-org") == Some("eval-team")
+            && r.header("authorization") == Some("Bearer gw-SECRET-token-77"))
+    );
+    // The stored configuration keeps the reference, never the value.
+    assert!(!contains(&store_bytes(&dir), "gw-SECRET-token-77"));
+    assert!(contains(&store_bytes(&dir), "{{env:GW_TOKEN}}"));
+
+    // A credential typed as a value is refused before anything runs.
+    let dir = TempDir::new("headers-literal");
+    let out = eval_openai(&dir, &server, &["--header", "Authorization: Bearer sk-literal-123"], &[]);
+    assert_eq!(code(&out), 20, "{}", stderr(&out));
+    assert!(stderr(&out).contains("{{env:"), "{}", stderr(&out));
+    assert_eq!(server.requests().len(), 40);
+    // A referenced variable that is not set is named.
+    let out = eval_openai(&dir, &server, &["--header", "X-Api-Key: {{env:PREFLIGHT_TEST_NOT_SET}}"], &[]);
+    assert_eq!(code(&out), 20, "{}", stderr(&out));
+    assert!(stderr(&out).contains("PREFLIGHT_TEST_NOT_SET"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_ca_bundle_that_cannot_be_used_is_an_error_naming_the_file() {
+    let server = Scripted::start(chat_reply).unwrap();
+    let dir = TempDir::new("ca-bundle");
+    let missing = dir.join("missing.pem");
+    let out = eval_openai(&dir, &server, &["--ca-bundle", &missing.display().to_string()], &[]);
+    assert_eq!(code(&out), 20, "{}", stderr(&out));
+    assert!(stderr(&out).contains("missing.pem"), "{}", stderr(&out));
+    let junk = dir.join("junk.pem");
+    std::fs::write(&junk, "this is not a certificate\n").unwrap();
+    let out = eval_openai(&dir, &server, &["--ca-bundle", &junk.display().to_string()], &[]);
+    assert_eq!(code(&out), 20, "{}", stderr(&out));
+    assert!(stderr(&out).contains("junk.pem"), "{}", stderr(&out));
+    assert!(server.requests().is_empty());
+}

@@ -6,7 +6,7 @@ use preflight_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::http::{Http, Received, Streamed, retry_after};
+use crate::http::{Http, Network, Received, Streamed, retry_after};
 
 /// Settings for Anthropic's Messages API.
 #[derive(Debug, Clone)]
@@ -24,6 +24,8 @@ pub struct AnthropicConfig {
     pub default_max_tokens: u32,
     /// Ask for the answer as server-sent events (time to first token is then measured).
     pub stream: bool,
+    /// Extra headers and CA bundle (corporate networks).
+    pub network: Network,
 }
 
 impl AnthropicConfig {
@@ -37,6 +39,7 @@ impl AnthropicConfig {
             version: "2023-06-01".into(),
             default_max_tokens: 1024,
             stream: false,
+            network: Network::default(),
         }
     }
 }
@@ -285,7 +288,7 @@ fn classify_error(status: u16, error_type: &str, error_code: Option<&str>, retry
 
 impl Anthropic {
     pub fn new(cfg: AnthropicConfig) -> Result<Self, ProviderError> {
-        let http = Http::new(format!("anthropic/{}", cfg.model), cfg.api_key, cfg.timeout)?;
+        let http = Http::new(format!("anthropic/{}", cfg.model), cfg.api_key, cfg.timeout, &cfg.network)?;
         let url = format!("{}/v1/messages", cfg.base_url.trim_end_matches('/'));
         Ok(Anthropic {
             http,

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use crate::{
     classify_status,
-    http::{Http, retry_after},
+    http::{Http, Network, retry_after},
 };
 
 /// A target file, as written.
@@ -202,7 +202,7 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// The endpoint of `cfg`; header variables are read now, and a missing one is an error.
-    pub fn new(cfg: EndpointConfig, timeout: Duration) -> Result<Self, ProviderError> {
+    pub fn new(cfg: EndpointConfig, timeout: Duration, network: &Network) -> Result<Self, ProviderError> {
         let id = cfg.id();
         let mut headers = Vec::new();
         let mut secrets = Vec::new();
@@ -228,7 +228,7 @@ impl Endpoint {
         let timeout = cfg.spec.timeout_secs.map(Duration::from_secs_f64).unwrap_or(timeout);
         // The longest secret stands for all of them in redaction; the others are cut by the
         // run's Secrets, which get the same variables.
-        let http = Http::new(id, secrets.into_iter().max_by_key(String::len), timeout)?;
+        let http = Http::new(id, secrets.into_iter().max_by_key(String::len), timeout, network)?;
         let method = reqwest::Method::from_bytes(cfg.spec.method.to_ascii_uppercase().as_bytes()).expect("checked");
         Ok(Endpoint { http, spec: cfg.spec, method, headers, sessions: Mutex::new(HashMap::new()) })
     }

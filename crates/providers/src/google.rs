@@ -12,7 +12,7 @@ use reqwest::header::HeaderValue;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::http::{Http, Received, Streamed, retry_after};
+use crate::http::{Http, Network, Received, Streamed, retry_after};
 
 /// Settings for the Gemini API.
 #[derive(Clone)]
@@ -28,6 +28,8 @@ pub struct GoogleConfig {
     /// Ask for the answer as server-sent events (`streamGenerateContent?alt=sse`; time to first
     /// token is then measured).
     pub stream: bool,
+    /// Extra headers and CA bundle (corporate networks).
+    pub network: Network,
 }
 
 impl GoogleConfig {
@@ -39,6 +41,7 @@ impl GoogleConfig {
             api_key: None,
             timeout: Duration::from_secs(120),
             stream: false,
+            network: Network::default(),
         }
     }
 }
@@ -52,6 +55,7 @@ impl fmt::Debug for GoogleConfig {
             .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
             .field("timeout", &self.timeout)
             .field("stream", &self.stream)
+            .field("network", &self.network)
             .finish()
     }
 }
@@ -185,7 +189,7 @@ impl WireError {
 impl Google {
     /// A client for `cfg`; fails only if the HTTP client cannot be built or the key cannot be a header.
     pub fn new(cfg: GoogleConfig) -> Result<Self, ProviderError> {
-        let http = Http::new(format!("google/{}", cfg.model), cfg.api_key, cfg.timeout)?;
+        let http = Http::new(format!("google/{}", cfg.model), cfg.api_key, cfg.timeout, &cfg.network)?;
         let key_header = match http.api_key() {
             Some(k) => {
                 let mut v = HeaderValue::from_str(k).map_err(|_| {

@@ -8,6 +8,53 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 
 use crate::parse_retry_after;
 
+/// What a corporate network needs of every HTTP client: extra headers (a gateway's tenant or
+/// auth header) and a CA bundle to trust besides the system's roots (a TLS-inspecting proxy).
+/// The standard proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`) are read by reqwest.
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    /// Sent with every request; values already resolved (secrets among them are the caller's
+    /// to redact).
+    pub headers: Vec<(String, String)>,
+    /// PEM certificates trusted in addition to the system's.
+    pub ca_bundle: Option<std::path::PathBuf>,
+}
+
+impl Network {
+    /// Checks the headers and reads the bundle: the errors a run should stop on before it starts.
+    pub fn check(&self) -> Result<(), String> {
+        self.client_builder().map(|_| ())
+    }
+
+    fn client_builder(&self) -> Result<reqwest::ClientBuilder, String> {
+        let mut b = reqwest::Client::builder();
+        if !self.headers.is_empty() {
+            let mut map = HeaderMap::new();
+            for (k, v) in &self.headers {
+                let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+                    .map_err(|_| format!("--header: `{k}` is not a valid header name"))?;
+                let mut value = reqwest::header::HeaderValue::from_str(v)
+                    .map_err(|_| format!("--header {k}: the value is not a valid header value"))?;
+                value.set_sensitive(true);
+                map.append(name, value);
+            }
+            b = b.default_headers(map);
+        }
+        if let Some(path) = &self.ca_bundle {
+            let pem = std::fs::read(path).map_err(|e| format!("--ca-bundle {}: cannot read: {e}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| format!("--ca-bundle {}: not a PEM certificate bundle: {e}", path.display()))?;
+            if certs.is_empty() {
+                return Err(format!("--ca-bundle {}: holds no PEM certificate", path.display()));
+            }
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        Ok(b)
+    }
+}
+
 /// A provider's HTTP side: the client, its id for errors, and the key to keep out of them.
 pub(crate) struct Http {
     client: reqwest::Client,
@@ -39,15 +86,17 @@ pub(crate) enum Streamed {
 }
 
 impl Http {
-    pub fn new(id: String, api_key: Option<String>, timeout: Duration) -> Result<Self, ProviderError> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| {
-                ProviderError::new(ErrorKind::Permanent, &id, None, format!("cannot build HTTP client: {e}"))
-            })?;
+    pub fn new(
+        id: String,
+        api_key: Option<String>,
+        timeout: Duration,
+        network: &Network,
+    ) -> Result<Self, ProviderError> {
+        let builder = network.client_builder().map_err(|e| ProviderError::new(ErrorKind::Permanent, &id, None, e))?;
+        let client =
+            builder.timeout(timeout).tcp_nodelay(true).pool_idle_timeout(Duration::from_secs(60)).build().map_err(
+                |e| ProviderError::new(ErrorKind::Permanent, &id, None, format!("cannot build HTTP client: {e}")),
+            )?;
         Ok(Http { client, id, api_key: api_key.filter(|k| !k.is_empty()) })
     }
 

@@ -19,6 +19,7 @@ mod anthropic;
 mod endpoint;
 mod google;
 mod http;
+pub use http::Network;
 mod openai;
 mod retry_after;
 

@@ -6,7 +6,7 @@ use preflight_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::http::{Http, Received, Streamed, retry_after};
+use crate::http::{Http, Network, Received, Streamed, retry_after};
 
 /// Settings for an OpenAI-compatible endpoint.
 #[derive(Debug, Clone)]
@@ -22,6 +22,8 @@ pub struct OpenAiConfig {
     pub azure: Option<AzureConfig>,
     /// Ask for the answer as server-sent events (time to first token is then measured).
     pub stream: bool,
+    /// Extra headers and CA bundle (corporate networks).
+    pub network: Network,
 }
 
 /// Azure OpenAI's differences from OpenAI: the model is a deployment in the URL, the version is
@@ -45,6 +47,7 @@ impl OpenAiConfig {
             timeout: Duration::from_secs(120),
             azure: None,
             stream: false,
+            network: Network::default(),
         }
     }
 
@@ -232,7 +235,7 @@ struct WireUsage {
 impl OpenAi {
     pub fn new(cfg: OpenAiConfig) -> Result<Self, ProviderError> {
         let id = format!("{}/{}", if cfg.azure.is_some() { "azure" } else { "openai" }, cfg.model);
-        let http = Http::new(id, cfg.api_key, cfg.timeout)?;
+        let http = Http::new(id, cfg.api_key, cfg.timeout, &cfg.network)?;
         let base = cfg.base_url.trim_end_matches('/');
         let url = match &cfg.azure {
             Some(az) => {

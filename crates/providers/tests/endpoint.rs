@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use preflight_core::{ErrorKind, GenSettings, Generate, GenerateRequest, Message};
 use preflight_mock::{Recorded, Reply, Scripted};
-use preflight_providers::{Endpoint, EndpointConfig};
+use preflight_providers::{Endpoint, EndpointConfig, Network};
 use serde_json::json;
 
 fn rt() -> tokio::runtime::Runtime {
@@ -59,7 +59,7 @@ fn endpoint(server: &Scripted) -> Endpoint {
     let cfg = EndpointConfig::parse(&target(&server.url()), "support-bot.toml").unwrap();
     assert_eq!(cfg.id(), "http/support-bot");
     assert_eq!(cfg.secret_variables, vec!["CARGO_MANIFEST_DIR".to_string()]);
-    Endpoint::new(cfg, Duration::from_secs(10)).unwrap()
+    Endpoint::new(cfg, Duration::from_secs(10), &Network::default()).unwrap()
 }
 
 fn ask(
@@ -125,7 +125,7 @@ fn a_header_secret_never_reaches_an_error() {
 fn a_missing_header_variable_is_an_auth_error_before_any_request() {
     let src = target("http://127.0.0.1:9").replace("CARGO_MANIFEST_DIR", "PREFLIGHT_TEST_UNSET_VARIABLE");
     let cfg = EndpointConfig::parse(&src, "t.toml").unwrap();
-    let err = Endpoint::new(cfg, Duration::from_secs(1)).err().unwrap();
+    let err = Endpoint::new(cfg, Duration::from_secs(1), &Network::default()).err().unwrap();
     assert_eq!(err.kind, ErrorKind::Auth);
     assert!(err.message.contains("PREFLIGHT_TEST_UNSET_VARIABLE"), "{}", err.message);
 }

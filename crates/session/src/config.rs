@@ -216,6 +216,13 @@ pub struct RunConfig {
     /// each probe's time to first token is measured.
     #[serde(default)]
     pub stream: bool,
+    /// `--header "Name: value"` sent with every HTTP request; values hold no secrets, only
+    /// `{{env:NAME}}` references (checked), so the stored configuration holds none either.
+    #[serde(default)]
+    pub headers: Vec<String>,
+    /// PEM certificates trusted besides the system's (a TLS-inspecting corporate proxy).
+    #[serde(default)]
+    pub ca_bundle: Option<PathBuf>,
     /// Only these categories (empty = all).
     #[serde(default)]
     pub only: Vec<String>,
@@ -267,6 +274,8 @@ impl RunConfig {
             policy: None,
             cache: true,
             stream: false,
+            headers: Vec::new(),
+            ca_bundle: None,
             only: Vec::new(),
             max_tokens: None,
             attacker: None,
@@ -296,6 +305,9 @@ impl RunConfig {
         if let Some(s) = &self.sequential {
             s.validate()?;
         }
+        for h in &self.headers {
+            named("--header", check_header(h).map(|_| ()))?;
+        }
         named("--base-url", check_url(&self.base_url))?;
         if let Some(u) = &self.judge_base_url {
             named("--judge-base-url", check_url(u))?;
@@ -317,6 +329,7 @@ impl RunConfig {
             .chain(self.attacker.as_ref())
             .chain(self.persuadee.as_ref());
         v.extend(models.flat_map(|m| crate::wiring::endpoint_secret_variables(m)));
+        v.extend(self.headers.iter().flat_map(|h| env_references(h)));
         v.sort_unstable();
         v.dedup();
         v
@@ -377,6 +390,38 @@ impl Overrides {
 // `validate` names it for library callers.
 
 /// At least 1.
+/// Header names that carry credentials: their values must come from the environment.
+const CREDENTIAL_HEADERS: [&str; 6] = ["authorization", "proxy-authorization", "cookie", "key", "token", "secret"];
+
+/// `Name: value` split and checked; a credential header's value must be an `{{env:NAME}}`
+/// reference, so a key typed on the command line never reaches the stored configuration.
+pub fn check_header(h: &str) -> Result<(String, String), String> {
+    let (name, value) = h.split_once(':').ok_or_else(|| format!("`{h}`: expected `Name: value`"))?;
+    let (name, value) = (name.trim(), value.trim());
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) {
+        return Err(format!("`{name}` is not a header name"));
+    }
+    let lower = name.to_ascii_lowercase();
+    if CREDENTIAL_HEADERS.iter().any(|c| lower.contains(c)) && env_references(value).is_empty() {
+        return Err(format!(
+            "{name} carries a credential: give it as {{{{env:VARIABLE}}}} (e.g. \"{name}: Bearer {{{{env:MY_TOKEN}}}}\"), never the value itself"
+        ));
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// The variables a header value names as `{{env:NAME}}`.
+pub fn env_references(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while let Some(i) = rest.find("{{env:") {
+        let Some(end) = rest[i..].find("}}") else { break };
+        out.push(rest[i + 6..i + end].trim().to_string());
+        rest = &rest[i + end + 2..];
+    }
+    out
+}
+
 pub fn check_positive(n: usize) -> Result<usize, String> {
     if n == 0 { Err("must be at least 1".into()) } else { Ok(n) }
 }

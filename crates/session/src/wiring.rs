@@ -13,8 +13,8 @@ use anyhow::{Context, Result, bail};
 use preflight_core::{Cache, Generate, Secrets};
 use preflight_local::{LocalModel, LocalOptions, models};
 use preflight_providers::{
-    AZURE_API_VERSION, Anthropic, AnthropicConfig, Endpoint, EndpointConfig, Google, GoogleConfig, ModelSpec, OpenAi,
-    OpenAiConfig,
+    AZURE_API_VERSION, Anthropic, AnthropicConfig, Endpoint, EndpointConfig, Google, GoogleConfig, ModelSpec, Network,
+    OpenAi, OpenAiConfig,
 };
 use preflight_runner::{EventSink, Generator, Limits, Spend};
 
@@ -46,6 +46,22 @@ pub fn endpoint_secret_variables(model: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// `--header` and `--ca-bundle` as the providers take them: each `{{env:NAME}}` replaced by the
+/// variable's value (a missing one is an error naming it), the bundle checked readable.
+pub fn network(headers: &[String], ca_bundle: Option<&Path>) -> Result<Network> {
+    let mut out = Network { headers: Vec::new(), ca_bundle: ca_bundle.map(Path::to_path_buf) };
+    for h in headers {
+        let (name, mut value) = crate::config::check_header(h).map_err(|e| anyhow::anyhow!("--header: {e}"))?;
+        for name_of in crate::config::env_references(&value) {
+            let v = var(&name_of).with_context(|| format!("--header {name}: ${name_of} is not set"))?;
+            value = value.replace(&format!("{{{{env:{name_of}}}}}"), &v);
+        }
+        out.headers.push((name, value));
+    }
+    out.check().map_err(anyhow::Error::msg)?;
+    Ok(out)
+}
+
 /// A variable's value, unset when empty.
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -71,12 +87,14 @@ pub struct Loader<'a> {
     pub local: LocalOptions,
     /// Ask the HTTP providers that can for streamed answers.
     pub stream: bool,
+    /// Extra headers and CA bundle for every HTTP provider.
+    pub network: Network,
     loaded: Vec<(String, Raw)>,
 }
 
 impl<'a> Loader<'a> {
     pub fn new(timeout: Duration, cache_root: &'a Path, local: LocalOptions) -> Self {
-        Loader { timeout, cache_root, local, stream: false, loaded: Vec::new() }
+        Loader { timeout, cache_root, local, stream: false, network: Network::default(), loaded: Vec::new() }
     }
 
     /// The provider behind `spec` at `base_url` (OpenAI-compatible), key from `$key_env`.
@@ -112,6 +130,7 @@ impl<'a> Loader<'a> {
                     api_key: std::env::var(key_env).ok(),
                     timeout: self.timeout,
                     stream: self.stream,
+                    network: self.network.clone(),
                     ..OpenAiConfig::new(&spec.name)
                 })?;
                 let namespace = format!("openai|{}|{}", base_url.trim_end_matches('/'), spec.name);
@@ -124,6 +143,7 @@ impl<'a> Loader<'a> {
                     api_key: var("ANTHROPIC_API_KEY"),
                     timeout: self.timeout,
                     stream: self.stream,
+                    network: self.network.clone(),
                     ..AnthropicConfig::new(&spec.name)
                 })?;
                 Ok(Raw {
@@ -139,6 +159,7 @@ impl<'a> Loader<'a> {
                     api_key: var("GOOGLE_API_KEY").or_else(|| var("GEMINI_API_KEY")),
                     timeout: self.timeout,
                     stream: self.stream,
+                    network: self.network.clone(),
                     ..GoogleConfig::new(&spec.name)
                 })?;
                 Ok(Raw {
@@ -149,7 +170,7 @@ impl<'a> Loader<'a> {
             "http" => {
                 let cfg = EndpointConfig::load(&target_file(&spec.name))?;
                 let namespace = format!("http|{}", cfg.fingerprint);
-                Ok(Raw { provider: Arc::new(Endpoint::new(cfg, self.timeout)?), namespace })
+                Ok(Raw { provider: Arc::new(Endpoint::new(cfg, self.timeout, &self.network)?), namespace })
             }
             "azure" => {
                 let endpoint = var("AZURE_OPENAI_ENDPOINT").with_context(|| {
@@ -160,6 +181,7 @@ impl<'a> Loader<'a> {
                     api_key: var("AZURE_OPENAI_API_KEY"),
                     timeout: self.timeout,
                     stream: self.stream,
+                    network: self.network.clone(),
                     ..OpenAiConfig::azure(&spec.name, &endpoint, &version)
                 })?;
                 let namespace = format!("azure|{}|{}|{version}", endpoint.trim_end_matches('/'), spec.name);
