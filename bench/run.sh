@@ -6,6 +6,7 @@
 # check every sample reached the server, and print one Markdown row.
 #
 #   LATENCIES="0 200" CONCURRENCY="64 512" SIZES="2000 20000 100000" bench/run.sh
+#   STREAM=1 …   the same with `eval --stream` (the mock answers in server-sent events)
 #
 # steady/s counts from the first request the server saw to the last answer it sent (the same
 # definition as the shared peer benchmark); samples/s is N over the whole command.
@@ -13,6 +14,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LATENCIES=${LATENCIES:-"0 200"}; CONCURRENCY=${CONCURRENCY:-"64 512"}; SIZES=${SIZES:-"2000 20000 100000"}
 REPLY_WORDS=${REPLY_WORDS:-120}; OUT=${OUT:-$ROOT/bench/out}
+STREAM_FLAG=(); [ "${STREAM:-0}" = 1 ] && STREAM_FLAG=(--stream)
 mkdir -p "$OUT"
 (cd "$ROOT" && cargo build --release -q -p preflight -p preflight-mock)
 BIN=$ROOT/target/release
@@ -39,7 +41,7 @@ for lat in $LATENCIES; do
       curl -fsS -X POST "$URL/stats/reset" >/dev/null
       rc=0
       /usr/bin/time -v -o "$wd/time.txt" "$BIN/preflight" eval "$data/suite.toml" --model openai/stub \
-        --base-url "$URL/v1" -j "$c" --no-cache --store "$wd/run.db" --quiet --format json >"$wd/out.json" 2>"$wd/err.txt" || rc=$?
+        --base-url "$URL/v1" -j "$c" --no-cache --store "$wd/run.db" --quiet --format json "${STREAM_FLAG[@]}" >"$wd/out.json" 2>"$wd/err.txt" || rc=$?
       curl -fsS "$URL/stats" >"$wd/stats.json"
       python3 - "$wd" "$lat" "$c" "$n" "$rc" <<'PY'
 import json, re, sys

@@ -21,6 +21,10 @@ fn concurrency(s: &str) -> Result<usize, String> {
 fn rpm(s: &str) -> Result<u32, String> {
     config::check_rpm(number(s, "a whole number")?)
 }
+
+fn tpm(s: &str) -> Result<u32, String> {
+    config::check_tpm(number(s, "a whole number")?)
+}
 fn timeout(s: &str) -> Result<f64, String> {
     config::check_timeout(number(s, "a number of seconds")?)
 }
@@ -212,6 +216,10 @@ pub struct EvalArgs {
     /// Requests per minute per provider [default: unlimited; on resume: the run's].
     #[arg(long, value_name = "N", value_parser = rpm)]
     pub rpm: Option<u32>,
+    /// Tokens per minute per provider, counted as providers count them (prompt ≈ characters / 4,
+    /// plus max_tokens) [default: unlimited; on resume: the run's].
+    #[arg(long, value_name = "N", value_parser = tpm)]
+    pub tpm: Option<u32>,
     /// Per-request timeout in seconds [default: 120; on resume: the run's].
     #[arg(long, value_name = "SECS", value_parser = timeout)]
     pub timeout: Option<f64>,
@@ -275,7 +283,7 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Continue an interrupted run; everything comes from the stored run but the limits (-j,
-    /// --rpm, --timeout, --max-retries, --backoff-ms, --threads, --parallel), --no-cache and
+    /// --rpm, --tpm, --timeout, --max-retries, --backoff-ms, --threads, --parallel), --no-cache and
     /// --policy, which may be given again to change them.
     #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["suite", "model", "base_url", "judge", "judge_kind", "judge_base_url", "judge_threshold", "epochs", "only", "max_tokens", "attacker", "attacker_base_url", "persuadee", "deadline", "budget_requests", "budget_tokens", "budget_usd", "sequential", "stage"])]
     pub resume: Option<String>,

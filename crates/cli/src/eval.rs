@@ -71,6 +71,7 @@ fn overrides(args: &EvalArgs) -> Overrides {
         policy: args.policy.clone().map(|p| std::fs::canonicalize(&p).unwrap_or(p)),
         concurrency: args.concurrency,
         rpm: args.rpm,
+        tpm: args.tpm,
         timeout_secs: args.timeout,
         max_retries: args.max_retries,
         backoff_ms: args.backoff_ms,

@@ -350,3 +350,16 @@ fn a_ca_bundle_that_cannot_be_used_is_an_error_naming_the_file() {
     assert!(stderr(&out).contains("junk.pem"), "{}", stderr(&out));
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn the_benchmark_mock_streams_and_a_streamed_run_judges_the_same() {
+    let mock = MockServer::start(MockConfig { marker: MARKER.into(), ..Default::default() }).unwrap();
+    let dir = TempDir::new("mock-stream");
+    let suite = write_suite(dir.path(), 40, MARKER, "");
+    let mut args = eval_args(&mock, &suite, dir.path());
+    args.push("--stream".into());
+    let out = run(&args);
+    assert_eq!(code(&out), 11, "{}", stderr(&out));
+    assert_eq!(json(&out)["speed"]["streamed"], 40);
+    assert_eq!(outcome_counts(dir.path()).get("safe"), Some(&40));
+}

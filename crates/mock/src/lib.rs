@@ -6,6 +6,9 @@
 //! `Retry-After`, a hang, a malformed body, a content-filter stop — optionally only for the first N
 //! requests carrying that exact message, which models transient faults.
 //!
+//! A request with `"stream": true` gets its answer as chat-completions server-sent events
+//! (chunks of a few words, a usage chunk, `data: [DONE]`), sent whole after the latency.
+//!
 //! `GET /stats` returns request counters; `POST /stats/reset` zeroes them.
 //!
 //! ```

@@ -293,7 +293,8 @@ fn respond(code: u16, body: Bytes, extra: Option<(&'static str, String)>) -> Res
 }
 
 /// Model, last user message and system message of a chat-completions body.
-fn last_user(body: &[u8]) -> Option<(String, String, String)> {
+/// Model, last user message, system message and whether a stream was asked for.
+fn last_user(body: &[u8]) -> Option<(String, String, String, bool)> {
     #[derive(Deserialize)]
     struct Msg {
         role: String,
@@ -305,6 +306,8 @@ fn last_user(body: &[u8]) -> Option<(String, String, String)> {
         #[serde(default)]
         model: String,
         messages: Vec<Msg>,
+        #[serde(default)]
+        stream: bool,
     }
     let req: Req = serde_json::from_slice(body).ok()?;
     let text = |v: &serde_json::Value| match v {
@@ -313,7 +316,31 @@ fn last_user(body: &[u8]) -> Option<(String, String, String)> {
     };
     let system = req.messages.iter().find(|m| m.role == "system").map(|m| text(&m.content)).unwrap_or_default();
     let user = req.messages.iter().rev().find(|m| m.role == "user").map(|m| text(&m.content))?;
-    Some((req.model, user, system))
+    Some((req.model, user, system, req.stream))
+}
+
+/// A completion body as the chat-completions stream sends it: `data:` chunks of a few words
+/// each, a finish chunk with usage, `data: [DONE]`. Sent whole after the latency: it measures
+/// what parsing a stream costs the client, not a model's decoding pace.
+fn stream_body(completion: &[u8]) -> Bytes {
+    let v: serde_json::Value = serde_json::from_slice(completion).expect("own body");
+    let text = v["choices"][0]["message"]["content"].as_str().unwrap_or("");
+    let finish = v["choices"][0]["finish_reason"].clone();
+    let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
+        let c = serde_json::json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "model": "mock",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
+        format!("data: {c}\n\n")
+    };
+    let mut out = chunk(serde_json::json!({"role": "assistant", "content": ""}), serde_json::Value::Null);
+    let words: Vec<&str> = text.split_inclusive(' ').collect();
+    for piece in words.chunks(4) {
+        out.push_str(&chunk(serde_json::json!({"content": piece.concat()}), serde_json::Value::Null));
+    }
+    out.push_str(&chunk(serde_json::json!({}), finish));
+    let usage = serde_json::json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "model": "mock",
+        "choices": [], "usage": v["usage"]});
+    out.push_str(&format!("data: {usage}\n\ndata: [DONE]\n\n"));
+    out.into()
 }
 
 struct InFlight<'a>(&'a Shared);
@@ -365,7 +392,7 @@ async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<R
         Ok(b) => b.to_bytes(),
         Err(_) => return Ok(respond(400, Bytes::from_static(b"{\"error\":{\"message\":\"bad body\"}}"), None)),
     };
-    let Some((model, user, system)) = last_user(&body) else {
+    let Some((model, user, system, stream)) = last_user(&body) else {
         return Ok(count(sh, respond(400, Bytes::from_static(b"{\"error\":{\"message\":\"no user message\"}}"), None)));
     };
     let seen_before = {
@@ -399,6 +426,18 @@ async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<R
             respond(504, Bytes::new(), None)
         }
     };
+    // A streamed request gets its answer as server-sent events; errors stay plain JSON, as the
+    // API sends them before any stream starts.
+    let resp =
+        if stream && resp.status() == StatusCode::OK && !matches!(rule.map(|r| &r.action), Some(Action::Malformed)) {
+            let body =
+                stream_body(&http_body_util::BodyExt::collect(resp.into_body()).await.expect("full body").to_bytes());
+            let mut r = Response::builder().status(StatusCode::OK).header("content-type", "text/event-stream");
+            r = r.header("cache-control", "no-cache");
+            r.body(Full::new(body)).expect("response")
+        } else {
+            resp
+        };
     Ok(count(sh, resp))
 }
 

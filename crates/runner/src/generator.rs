@@ -17,6 +17,9 @@ pub struct Limits {
     pub concurrency: usize,
     /// Requests started per minute (None = unlimited).
     pub rpm: Option<u32>,
+    /// Tokens per minute (None = unlimited), counted as providers count them against the
+    /// limit: the prompt (about four characters a token) plus the answer's `max_tokens`.
+    pub tpm: Option<u32>,
     /// Retries after the first attempt for retryable errors.
     pub max_retries: u32,
     /// First backoff delay; doubles per retry, with jitter, up to `max_backoff`.
@@ -29,6 +32,7 @@ impl Default for Limits {
         Limits {
             concurrency: 16,
             rpm: None,
+            tpm: None,
             max_retries: 6,
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
@@ -77,6 +81,8 @@ pub struct Generator {
     permits: Semaphore,
     /// Next free start slot under the rpm limit.
     next_slot: Mutex<Option<Instant>>,
+    /// When the next request may start under the tokens-per-minute limit.
+    next_token_slot: Mutex<Option<Instant>>,
     /// Set by a rate-limit answer: nobody starts a request before this.
     paused_until: Mutex<Option<Instant>>,
     cache: Option<Arc<dyn Cache>>,
@@ -102,6 +108,7 @@ impl Generator {
             namespace,
             limits,
             next_slot: Mutex::new(None),
+            next_token_slot: Mutex::new(None),
             paused_until: Mutex::new(None),
             cache,
             events,
@@ -166,7 +173,14 @@ impl Generator {
         step.mul_f64(0.5 + 0.5 * self.unit())
     }
 
-    async fn wait_turn(&self) {
+    /// The tokens a request counts against a tokens-per-minute limit: its prompt (≈ 4
+    /// characters a token) and the answer it may take (`max_tokens`, 1,024 when unset).
+    pub fn tokens_counted(request: &GenerateRequest) -> u64 {
+        let chars: usize = request.messages.iter().map(|m| m.content.len()).sum();
+        chars.div_ceil(4) as u64 + request.max_tokens.unwrap_or(1024) as u64
+    }
+
+    async fn wait_turn(&self, request: &GenerateRequest) {
         loop {
             let pause = *self.paused_until.lock().unwrap();
             match pause {
@@ -178,6 +192,19 @@ impl Generator {
             let gap = Duration::from_secs_f64(60.0 / rpm as f64);
             let slot = {
                 let mut next = self.next_slot.lock().unwrap();
+                let now = Instant::now();
+                let slot = next.map_or(now, |n| n.max(now));
+                *next = Some(slot + gap);
+                slot
+            };
+            tokio::time::sleep_until(slot.into()).await;
+        }
+        if let Some(tpm) = self.limits.tpm.filter(|t| *t > 0) {
+            // The same spacing as rpm, in tokens: each request pushes the next start back by the
+            // time its tokens take at the allowed rate.
+            let gap = Duration::from_secs_f64(60.0 * Self::tokens_counted(request) as f64 / tpm as f64);
+            let slot = {
+                let mut next = self.next_token_slot.lock().unwrap();
                 let now = Instant::now();
                 let slot = next.map_or(now, |n| n.max(now));
                 *next = Some(slot + gap);
@@ -211,7 +238,7 @@ impl Generator {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            self.wait_turn().await;
+            self.wait_turn(request).await;
             let result = {
                 let _permit = self.permits.acquire().await.expect("semaphore never closed");
                 self.redacted(self.inner.generate(request, epoch).await)
@@ -389,6 +416,32 @@ mod tests {
             let step = Duration::from_millis(500).saturating_mul(1 << (retry - 1)).min(Duration::from_secs(30));
             assert!(d >= step / 2 && d <= step, "retry {retry}: {d:?}");
         }
+    }
+
+    #[test]
+    fn tokens_per_minute_space_requests_by_their_size() {
+        let ok = Arc::new(Flaky { fail: 0, kind: ErrorKind::Transient, calls: AtomicU32::new(0) });
+        // "hi" counts 1 prompt token + max_tokens 8 = 9; at 10,800 a minute each request takes
+        // 50 ms of the budget: five calls take at least 200 ms.
+        let req = GenerateRequest::single_turn("hi", &GenSettings { max_tokens: Some(8), ..Default::default() });
+        assert_eq!(Generator::tokens_counted(&req), 9);
+        let g = Arc::new(Generator::new(ok, "t".into(), Limits { tpm: Some(10_800), ..fast() }, None, None));
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().unwrap();
+        let started = std::time::Instant::now();
+        rt.block_on(async {
+            let hs: Vec<_> = (0..5)
+                .map(|_| {
+                    let (g, req) = (g.clone(), req.clone());
+                    tokio::spawn(async move { g.generate_counted(&req, 1).await.0.unwrap() })
+                })
+                .collect();
+            for h in hs {
+                h.await.unwrap();
+            }
+        });
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(195), "{took:?}");
+        assert!(took < Duration::from_millis(2000), "{took:?}");
     }
 
     #[test]

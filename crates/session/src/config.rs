@@ -48,6 +48,8 @@ pub struct Limits {
     pub concurrency: usize,
     /// Requests started per minute, per provider (`None`: unlimited).
     pub rpm: Option<u32>,
+    /// Tokens per minute, per provider (`None`: unlimited).
+    pub tpm: Option<u32>,
     pub timeout_secs: f64,
     /// Retries of rate-limited and transient errors.
     pub max_retries: u32,
@@ -57,7 +59,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { concurrency: 16, rpm: None, timeout_secs: 120.0, max_retries: 6, backoff_ms: 500 }
+        Limits { concurrency: 16, rpm: None, tpm: None, timeout_secs: 120.0, max_retries: 6, backoff_ms: 500 }
     }
 }
 
@@ -71,6 +73,7 @@ impl Limits {
         preflight_runner::Limits {
             concurrency: self.concurrency,
             rpm: self.rpm,
+            tpm: self.tpm,
             max_retries: self.max_retries,
             base_backoff: Duration::from_millis(self.backoff_ms),
             ..preflight_runner::Limits::default()
@@ -81,6 +84,9 @@ impl Limits {
         named("--concurrency", check_concurrency(self.concurrency))?;
         if let Some(r) = self.rpm {
             named("--rpm", check_rpm(r))?;
+        }
+        if let Some(t) = self.tpm {
+            named("--tpm", check_tpm(t))?;
         }
         named("--timeout", check_timeout(self.timeout_secs))?;
         named("--max-retries", check_retries(self.max_retries))?;
@@ -359,6 +365,7 @@ pub struct Overrides {
     pub policy: Option<PathBuf>,
     pub concurrency: Option<usize>,
     pub rpm: Option<u32>,
+    pub tpm: Option<u32>,
     pub timeout_secs: Option<f64>,
     pub max_retries: Option<u32>,
     pub backoff_ms: Option<u64>,
@@ -377,6 +384,7 @@ impl Overrides {
         let l = &mut cfg.limits;
         l.concurrency = self.concurrency.unwrap_or(l.concurrency);
         l.rpm = self.rpm.or(l.rpm);
+        l.tpm = self.tpm.or(l.tpm);
         l.timeout_secs = self.timeout_secs.unwrap_or(l.timeout_secs);
         l.max_retries = self.max_retries.unwrap_or(l.max_retries);
         l.backoff_ms = self.backoff_ms.unwrap_or(l.backoff_ms);
@@ -432,6 +440,10 @@ pub fn check_concurrency(n: usize) -> Result<usize, String> {
 
 pub fn check_rpm(n: u32) -> Result<u32, String> {
     if n == 0 { Err("must be at least 1 request per minute (leave the flag out for no limit)".into()) } else { Ok(n) }
+}
+
+pub fn check_tpm(n: u32) -> Result<u32, String> {
+    if n < 100 { Err("must be at least 100 tokens per minute (leave the flag out for no limit)".into()) } else { Ok(n) }
 }
 
 pub fn check_timeout(secs: f64) -> Result<f64, String> {
@@ -539,7 +551,8 @@ mod tests {
     #[test]
     fn resume_keeps_the_stored_limits_unless_overridden() {
         let mut cfg = RunConfig::new("s", "openai/x", "http://h/v1");
-        cfg.limits = Limits { concurrency: 2, rpm: Some(1200), timeout_secs: 7.0, max_retries: 3, backoff_ms: 10 };
+        cfg.limits =
+            Limits { concurrency: 2, rpm: Some(1200), tpm: None, timeout_secs: 7.0, max_retries: 3, backoff_ms: 10 };
         let mut kept = cfg.clone();
         Overrides::default().apply(&mut kept);
         assert_eq!(kept.limits, cfg.limits);
