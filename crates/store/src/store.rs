@@ -688,7 +688,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_schema_1_store_gains_the_attack_and_lease_columns_when_opened() {
+    fn a_schema_1_store_gains_every_later_column_when_opened() {
         let dir = std::env::temp_dir().join(format!("pf-store-migrate-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -704,7 +704,14 @@ mod tests {
                 "    config TEXT NOT NULL,            -- JSON: everything needed to resume (never secrets)\n    lease_owner TEXT,                -- host/pid/nonce of the process running it (schema 3)\n    lease_heartbeat_ms INTEGER       -- its last sign of life, ms since the epoch (schema 3)\n",
                 "    config TEXT NOT NULL\n",
             );
-            assert!(!v1.contains("lease_owner") && !v1.contains("parent TEXT"), "the v1 schema has neither");
+            let v1 = v1.replace(
+                "    first_token_ms INTEGER,          -- streamed answers: time to the first token (schema 5)\n    last_token_ms INTEGER,           -- … and to the stream's end (schema 5)\n",
+                "",
+            );
+            assert!(
+                !v1.contains("lease_owner") && !v1.contains("parent TEXT") && !v1.contains("first_token_ms"),
+                "the v1 schema has none of them"
+            );
             c.execute_batch(&v1).unwrap();
             c.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')", []).unwrap();
         }
@@ -713,7 +720,12 @@ mod tests {
             let mut st = store.conn.prepare("SELECT name FROM pragma_table_info('probes')").unwrap();
             st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
         };
-        assert!(["attack", "parent", "trace"].iter().all(|c| cols.iter().any(|x| x == c)), "{cols:?}");
+        assert!(
+            ["attack", "parent", "trace", "first_token_ms", "last_token_ms"]
+                .iter()
+                .all(|c| cols.iter().any(|x| x == c)),
+            "{cols:?}"
+        );
         let run_cols: Vec<String> = {
             let mut st = store.conn.prepare("SELECT name FROM pragma_table_info('runs')").unwrap();
             st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
