@@ -268,6 +268,10 @@ pub struct EvalArgs {
     /// providers: each probe's time to first token is stored and reported.
     #[arg(long)]
     pub stream: bool,
+    /// Which OpenAI API `openai/` models speak: `chat` (chat completions, also every
+    /// OpenAI-compatible server) or `responses` (OpenAI's Responses API) [default: chat].
+    #[arg(long, value_name = "API", value_parser = ["chat", "responses"])]
+    pub api: Option<String>,
     /// An extra header for every HTTP request, `"Name: value"` (repeatable); a credential goes
     /// in as `{{env:VARIABLE}}`, never its value.
     #[arg(long = "header", value_name = "NAME: VALUE")]

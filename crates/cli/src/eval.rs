@@ -36,6 +36,7 @@ fn config(args: &EvalArgs) -> Result<RunConfig> {
     cfg.policy = args.policy.clone().map(|p| std::fs::canonicalize(&p).unwrap_or(p));
     cfg.cache = !args.no_cache;
     cfg.stream = args.stream;
+    cfg.responses_api = args.api.as_deref() == Some("responses");
     cfg.headers = args.headers.clone();
     cfg.ca_bundle = args.ca_bundle.clone().map(|p| std::fs::canonicalize(&p).unwrap_or(p));
     cfg.only = args.only.clone();

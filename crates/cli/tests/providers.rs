@@ -363,3 +363,24 @@ fn the_benchmark_mock_streams_and_a_streamed_run_judges_the_same() {
     assert_eq!(json(&out)["speed"]["streamed"], 40);
     assert_eq!(outcome_counts(dir.path()).get("safe"), Some(&40));
 }
+
+#[test]
+fn api_responses_sends_openai_models_to_the_responses_api() {
+    let server = Scripted::start(|r: &Recorded| {
+        assert_eq!(r.path, "/v1/responses");
+        let input = r.json()["input"][0]["content"].as_str().unwrap_or("").to_string();
+        let text = if input.contains(MARKER) { REFUSE } else { COMPLY };
+        Reply::json(
+            200,
+            json!({"id": "resp_1", "object": "response", "status": "completed", "model": "m",
+                "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}],
+                "usage": {"input_tokens": 9, "output_tokens": 8}}),
+        )
+    })
+    .unwrap();
+    let dir = TempDir::new("responses");
+    let out = eval_openai(&dir, &server, &["--api", "responses"], &[]);
+    assert_eq!(code(&out), 11, "{}", stderr(&out));
+    assert_eq!(server.requests().len(), 40);
+    assert_eq!(outcome_counts(dir.path()).get("safe"), Some(&40));
+}

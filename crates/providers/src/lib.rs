@@ -5,6 +5,7 @@
 //!   Ollama, …). The API key is read from an environment variable and is never logged, stored or
 //!   echoed in errors.
 //! - [`Anthropic`]: Anthropic's native Messages API (`/v1/messages`), with images and tool calls.
+//! - [`OpenAiResponses`]: OpenAI's Responses API (`/responses`), for `openai/` with `--api responses`.
 //! - [`Endpoint`]: an application's own HTTP endpoint, described by a TOML target file (`http/FILE`).
 //! - [`Google`]: Google's native Gemini API (`generateContent`), with images and function calls; its
 //!   safety blocks surface as content-filtered errors and finishes.
@@ -21,6 +22,7 @@ mod google;
 mod http;
 pub use http::Network;
 mod openai;
+mod responses;
 mod retry_after;
 
 pub use anthropic::{Anthropic, AnthropicConfig};
@@ -29,6 +31,7 @@ pub use google::{Google, GoogleConfig};
 pub use openai::{AZURE_API_VERSION, AzureConfig, OpenAi, OpenAiConfig, classify_status};
 /// The URL type base URLs are checked with.
 pub use reqwest::Url;
+pub use responses::OpenAiResponses;
 pub use retry_after::parse_retry_after;
 
 /// `PROVIDER/NAME` as given on the command line.

@@ -222,6 +222,9 @@ pub struct RunConfig {
     /// each probe's time to first token is measured.
     #[serde(default)]
     pub stream: bool,
+    /// `openai/` models speak OpenAI's Responses API instead of chat completions.
+    #[serde(default)]
+    pub responses_api: bool,
     /// `--header "Name: value"` sent with every HTTP request; values hold no secrets, only
     /// `{{env:NAME}}` references (checked), so the stored configuration holds none either.
     #[serde(default)]
@@ -280,6 +283,7 @@ impl RunConfig {
             policy: None,
             cache: true,
             stream: false,
+            responses_api: false,
             headers: Vec::new(),
             ca_bundle: None,
             only: Vec::new(),

@@ -609,6 +609,7 @@ fn load_providers(cfg: &RunConfig, judges: &[String], cache_root: &std::path::Pa
     };
     let mut loader = Loader::new(cfg.limits.timeout(), cache_root, local);
     loader.stream = cfg.stream;
+    loader.responses_api = cfg.responses_api;
     loader.network = crate::wiring::network(&cfg.headers, cfg.ca_bundle.as_deref())?;
     let target = loader.load(&cfg.model, &cfg.base_url, &cfg.api_key_env)?;
     let judge_url = cfg.judge_base_url.as_deref().unwrap_or(&cfg.base_url);

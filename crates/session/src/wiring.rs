@@ -14,7 +14,7 @@ use preflight_core::{Cache, Generate, Secrets};
 use preflight_local::{LocalModel, LocalOptions, models};
 use preflight_providers::{
     AZURE_API_VERSION, Anthropic, AnthropicConfig, Endpoint, EndpointConfig, Google, GoogleConfig, ModelSpec, Network,
-    OpenAi, OpenAiConfig,
+    OpenAi, OpenAiConfig, OpenAiResponses,
 };
 use preflight_runner::{EventSink, Generator, Limits, Spend};
 
@@ -87,6 +87,8 @@ pub struct Loader<'a> {
     pub local: LocalOptions,
     /// Ask the HTTP providers that can for streamed answers.
     pub stream: bool,
+    /// `openai/` speaks the Responses API.
+    pub responses_api: bool,
     /// Extra headers and CA bundle for every HTTP provider.
     pub network: Network,
     loaded: Vec<(String, Raw)>,
@@ -94,7 +96,15 @@ pub struct Loader<'a> {
 
 impl<'a> Loader<'a> {
     pub fn new(timeout: Duration, cache_root: &'a Path, local: LocalOptions) -> Self {
-        Loader { timeout, cache_root, local, stream: false, network: Network::default(), loaded: Vec::new() }
+        Loader {
+            timeout,
+            cache_root,
+            local,
+            stream: false,
+            responses_api: false,
+            network: Network::default(),
+            loaded: Vec::new(),
+        }
     }
 
     /// The provider behind `spec` at `base_url` (OpenAI-compatible), key from `$key_env`.
@@ -123,6 +133,19 @@ impl<'a> Loader<'a> {
                     .unwrap_or(0);
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 Ok(Raw { provider: Arc::new(model), namespace: format!("local|{name}|{}|{mtime}", meta.len()) })
+            }
+            "openai" if self.responses_api => {
+                let client = OpenAiResponses::new(OpenAiConfig {
+                    base_url: base_url.to_string(),
+                    api_key: std::env::var(key_env).ok(),
+                    timeout: self.timeout,
+                    stream: self.stream,
+                    network: self.network.clone(),
+                    ..OpenAiConfig::new(&spec.name)
+                })?;
+                // Its own namespace: the same request answered by the other API is another answer.
+                let namespace = format!("openai-responses|{}|{}", base_url.trim_end_matches('/'), spec.name);
+                Ok(Raw { provider: Arc::new(client), namespace })
             }
             "openai" => {
                 let client = OpenAi::new(OpenAiConfig {
