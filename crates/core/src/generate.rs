@@ -101,6 +101,16 @@ pub enum Image {
     Base64 { media_type: String, data: String },
 }
 
+impl Image {
+    /// The image as a URL: its own, or a `data:` URL holding the bytes (what OpenAI's APIs take).
+    pub fn url(&self) -> String {
+        match self {
+            Image::Url { url } => url.clone(),
+            Image::Base64 { media_type, data } => format!("data:{media_type};base64,{data}"),
+        }
+    }
+}
+
 /// A tool the model may call: its name, what it does, and its parameters as a JSON Schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolDef {

@@ -21,8 +21,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::{
-    classify_status,
-    http::{Http, Network, retry_after},
+    env_ref::{env_references, resolve_env},
+    http::{Http, Network},
 };
 
 /// A target file, as written.
@@ -172,14 +172,11 @@ impl EndpointConfig {
         }
         let mut secret_variables = Vec::new();
         for (name, value) in &spec.headers {
-            let mut rest = value.as_str();
-            while let Some(i) = rest.find("{{env:") {
-                let Some(end) = rest[i..].find("}}") else {
-                    return Err(err(name, "an unclosed {{env:…}}".into()));
-                };
-                secret_variables.push(rest[i + 6..i + end].trim().to_string());
-                rest = &rest[i + end + 2..];
+            let refs = env_references(value);
+            if value.matches("{{env:").count() > refs.len() {
+                return Err(err(name, "an unclosed {{env:…}}".into()));
             }
+            secret_variables.extend(refs);
         }
         Ok(EndpointConfig { fingerprint: sha256_hex(src.as_bytes()), spec, secret_variables })
     }
@@ -207,22 +204,19 @@ impl Endpoint {
         let mut headers = Vec::new();
         let mut secrets = Vec::new();
         for (name, template) in &cfg.spec.headers {
-            let mut value = template.clone();
-            for var in &cfg.secret_variables {
-                let needle = format!("{{{{env:{var}}}}}");
-                if value.contains(&needle) {
-                    let v = std::env::var(var).ok().filter(|v| !v.is_empty()).ok_or_else(|| {
-                        ProviderError::new(
-                            ErrorKind::Auth,
-                            &id,
-                            None,
-                            format!("header `{name}` needs ${var}, which is not set"),
-                        )
-                    })?;
-                    value = value.replace(&needle, &v);
-                    secrets.push(v);
-                }
-            }
+            let value = resolve_env(template, |var| {
+                let v = std::env::var(var).ok().filter(|v| !v.is_empty());
+                secrets.extend(v.clone());
+                v
+            })
+            .map_err(|var| {
+                ProviderError::new(
+                    ErrorKind::Auth,
+                    &id,
+                    None,
+                    format!("header `{name}` needs ${var}, which is not set"),
+                )
+            })?;
             headers.push((name.clone(), value));
         }
         let timeout = cfg.spec.timeout_secs.map(Duration::from_secs_f64).unwrap_or(timeout);
@@ -274,9 +268,7 @@ impl Endpoint {
             ));
         }
         if !got.ok() {
-            let text = self.http.quote(&got.body, 400);
-            let kind = classify_status(status, &text, retry_after(&got.headers));
-            return Err(self.http.err(kind, Some(status), text.trim().to_string()));
+            return Err(self.http.status_error(&got));
         }
         let json: Value = serde_json::from_slice(&got.body).map_err(|e| self.http.malformed(status, e, &got.body))?;
         if let Some(p) = &self.spec.response.blocked

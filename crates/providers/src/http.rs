@@ -202,6 +202,14 @@ impl Http {
         whole[..end].to_string()
     }
 
+    /// The error for a reply with an error status, classified by its status and body the way
+    /// OpenAI-shaped APIs need ([`crate::classify_status`]: quotas, content filters, retry-after).
+    pub fn status_error(&self, got: &Received) -> ProviderError {
+        let text = self.quote(&got.body, 400);
+        let kind = crate::classify_status(got.status, &text, retry_after(&got.headers));
+        self.err(kind, Some(got.status), text.trim().to_string())
+    }
+
     /// A malformed success body: worth retrying (a proxy or a cut connection garbled it).
     pub fn malformed(&self, status: u16, e: serde_json::Error, body: &[u8]) -> ProviderError {
         let head = self.quote(body, 120);

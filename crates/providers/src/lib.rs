@@ -18,16 +18,18 @@
 
 mod anthropic;
 mod endpoint;
+mod env_ref;
 mod google;
 mod http;
-pub use http::Network;
 mod openai;
 mod responses;
 mod retry_after;
 
 pub use anthropic::{Anthropic, AnthropicConfig};
 pub use endpoint::{Endpoint, EndpointConfig, TargetError};
+pub use env_ref::{env_references, resolve_env};
 pub use google::{Google, GoogleConfig};
+pub use http::Network;
 pub use openai::{AZURE_API_VERSION, AzureConfig, OpenAi, OpenAiConfig, classify_status};
 /// The URL type base URLs are checked with.
 pub use reqwest::Url;

@@ -1,12 +1,12 @@
 use std::time::Duration;
 
 use preflight_core::{
-    BoxFuture, ErrorKind, Features, FinishReason, Generate, GenerateRequest, GenerateResponse, Image, Message,
-    ProviderError, ToolCall, Usage,
+    BoxFuture, ErrorKind, Features, FinishReason, Generate, GenerateRequest, GenerateResponse, Message, ProviderError,
+    ToolCall, Usage,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::http::{Http, Network, Received, Streamed, retry_after};
+use crate::http::{Http, Network, Streamed};
 
 /// Settings for an OpenAI-compatible endpoint.
 #[derive(Debug, Clone)]
@@ -156,14 +156,7 @@ struct WireToolFunction<'a> {
 fn wire_message(m: &Message) -> WireMessageOut<'_> {
     let content = if !m.images.is_empty() {
         let mut parts = vec![WirePart::Text { text: &m.content }];
-        parts.extend(m.images.iter().map(|img| WirePart::ImageUrl {
-            image_url: WireImageUrl {
-                url: match img {
-                    Image::Url { url } => url.clone(),
-                    Image::Base64 { media_type, data } => format!("data:{media_type};base64,{data}"),
-                },
-            },
-        }));
+        parts.extend(m.images.iter().map(|img| WirePart::ImageUrl { image_url: WireImageUrl { url: img.url() } }));
         WireContent::Parts(parts)
     } else if m.content.is_empty() && !m.tool_calls.is_empty() {
         WireContent::Null(())
@@ -286,7 +279,7 @@ impl OpenAi {
         let got = self.http.send(request).await?;
         let status = got.status;
         if !got.ok() {
-            return Err(self.status_error(&got));
+            return Err(self.http.status_error(&got));
         }
         let wire: WireResponse =
             serde_json::from_slice(&got.body).map_err(|e| self.http.malformed(status, e, &got.body))?;
@@ -307,12 +300,6 @@ impl OpenAi {
             .map(|c| ToolCall { id: c.id, name: c.function.name, arguments: c.function.arguments })
             .collect();
         Ok(GenerateResponse { tool_calls, ..GenerateResponse::new(text, finish_reason, usage) })
-    }
-
-    fn status_error(&self, got: &Received) -> ProviderError {
-        let text = self.http.quote(&got.body, 400);
-        let kind = classify_status(got.status, &text, retry_after(&got.headers));
-        self.http.err(kind, Some(got.status), text.trim().to_string())
     }
 
     /// The answer as `data:` chunks of `chat.completion.chunk` objects, ended by `data: [DONE]`.
@@ -366,7 +353,7 @@ impl OpenAi {
         match ended {
             Streamed::Ended => answer.last_token_ms = Some(started.elapsed().as_millis() as u64),
             Streamed::Cut => return Err(self.http.cut()),
-            Streamed::Status(got) => return Err(self.status_error(&got)),
+            Streamed::Status(got) => return Err(self.http.status_error(&got)),
         }
         if answer.text.is_empty() {
             answer.text = refusal;

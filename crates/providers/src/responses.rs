@@ -5,16 +5,13 @@
 //! body), so they are classified the same way.
 
 use preflight_core::{
-    BoxFuture, ErrorKind, Features, FinishReason, Generate, GenerateRequest, GenerateResponse, Image, Message,
-    ProviderError, Role, ToolCall, Usage,
+    BoxFuture, ErrorKind, Features, FinishReason, Generate, GenerateRequest, GenerateResponse, Message, ProviderError,
+    Role, ToolCall, Usage,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{
-    OpenAiConfig, classify_status,
-    http::{Http, retry_after},
-};
+use crate::{OpenAiConfig, http::Http};
 
 /// A client for one model behind OpenAI's Responses API.
 pub struct OpenAiResponses {
@@ -64,13 +61,7 @@ fn input_items(messages: &[Message]) -> Vec<Value> {
             })),
             _ if !m.images.is_empty() => {
                 let mut content = vec![json!({"type": "input_text", "text": m.content})];
-                content.extend(m.images.iter().map(|img| {
-                    let url = match img {
-                        Image::Url { url } => url.clone(),
-                        Image::Base64 { media_type, data } => format!("data:{media_type};base64,{data}"),
-                    };
-                    json!({"type": "input_image", "image_url": url})
-                }));
+                content.extend(m.images.iter().map(|img| json!({"type": "input_image", "image_url": img.url()})));
                 items.push(json!({"role": m.role.as_str(), "content": content}));
             }
             _ => {
@@ -139,9 +130,7 @@ impl OpenAiResponses {
         let got = self.http.send(request).await?;
         let status = got.status;
         if !got.ok() {
-            let text = self.http.quote(&got.body, 400);
-            let kind = classify_status(status, &text, retry_after(&got.headers));
-            return Err(self.http.err(kind, Some(status), text.trim().to_string()));
+            return Err(self.http.status_error(&got));
         }
         let wire: WireResponse =
             serde_json::from_slice(&got.body).map_err(|e| self.http.malformed(status, e, &got.body))?;

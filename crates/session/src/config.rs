@@ -402,6 +402,8 @@ impl Overrides {
 // `validate` names it for library callers.
 
 /// At least 1.
+use preflight_providers::env_references;
+
 /// Header names that carry credentials: their values must come from the environment.
 const CREDENTIAL_HEADERS: [&str; 6] = ["authorization", "proxy-authorization", "cookie", "key", "token", "secret"];
 
@@ -420,18 +422,6 @@ pub fn check_header(h: &str) -> Result<(String, String), String> {
         ));
     }
     Ok((name.to_string(), value.to_string()))
-}
-
-/// The variables a header value names as `{{env:NAME}}`.
-pub fn env_references(value: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = value;
-    while let Some(i) = rest.find("{{env:") {
-        let Some(end) = rest[i..].find("}}") else { break };
-        out.push(rest[i + 6..i + end].trim().to_string());
-        rest = &rest[i + end + 2..];
-    }
-    out
 }
 
 pub fn check_positive(n: usize) -> Result<usize, String> {

@@ -14,7 +14,7 @@ use preflight_core::{Cache, Generate, Secrets};
 use preflight_local::{LocalModel, LocalOptions, models};
 use preflight_providers::{
     AZURE_API_VERSION, Anthropic, AnthropicConfig, Endpoint, EndpointConfig, Google, GoogleConfig, ModelSpec, Network,
-    OpenAi, OpenAiConfig, OpenAiResponses,
+    OpenAi, OpenAiConfig, OpenAiResponses, resolve_env,
 };
 use preflight_runner::{EventSink, Generator, Limits, Spend};
 
@@ -51,11 +51,8 @@ pub fn endpoint_secret_variables(model: &str) -> Vec<String> {
 pub fn network(headers: &[String], ca_bundle: Option<&Path>) -> Result<Network> {
     let mut out = Network { headers: Vec::new(), ca_bundle: ca_bundle.map(Path::to_path_buf) };
     for h in headers {
-        let (name, mut value) = crate::config::check_header(h).map_err(|e| anyhow::anyhow!("--header: {e}"))?;
-        for name_of in crate::config::env_references(&value) {
-            let v = var(&name_of).with_context(|| format!("--header {name}: ${name_of} is not set"))?;
-            value = value.replace(&format!("{{{{env:{name_of}}}}}"), &v);
-        }
+        let (name, value) = crate::config::check_header(h).map_err(|e| anyhow::anyhow!("--header: {e}"))?;
+        let value = resolve_env(&value, var).map_err(|v| anyhow::anyhow!("--header {name}: ${v} is not set"))?;
         out.headers.push((name, value));
     }
     out.check().map_err(anyhow::Error::msg)?;
@@ -134,30 +131,24 @@ impl<'a> Loader<'a> {
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 Ok(Raw { provider: Arc::new(model), namespace: format!("local|{name}|{}|{mtime}", meta.len()) })
             }
-            "openai" if self.responses_api => {
-                let client = OpenAiResponses::new(OpenAiConfig {
-                    base_url: base_url.to_string(),
-                    api_key: std::env::var(key_env).ok(),
-                    timeout: self.timeout,
-                    stream: self.stream,
-                    network: self.network.clone(),
-                    ..OpenAiConfig::new(&spec.name)
-                })?;
-                // Its own namespace: the same request answered by the other API is another answer.
-                let namespace = format!("openai-responses|{}|{}", base_url.trim_end_matches('/'), spec.name);
-                Ok(Raw { provider: Arc::new(client), namespace })
-            }
             "openai" => {
-                let client = OpenAi::new(OpenAiConfig {
+                let cfg = OpenAiConfig {
                     base_url: base_url.to_string(),
                     api_key: std::env::var(key_env).ok(),
                     timeout: self.timeout,
                     stream: self.stream,
                     network: self.network.clone(),
                     ..OpenAiConfig::new(&spec.name)
-                })?;
-                let namespace = format!("openai|{}|{}", base_url.trim_end_matches('/'), spec.name);
-                Ok(Raw { provider: Arc::new(client), namespace })
+                };
+                let base = base_url.trim_end_matches('/');
+                // The Responses API has its own namespace: the same request answered by the other
+                // API is another answer.
+                if self.responses_api {
+                    let namespace = format!("openai-responses|{base}|{}", spec.name);
+                    Ok(Raw { provider: Arc::new(OpenAiResponses::new(cfg)?), namespace })
+                } else {
+                    Ok(Raw { provider: Arc::new(OpenAi::new(cfg)?), namespace: format!("openai|{base}|{}", spec.name) })
+                }
             }
             "anthropic" => {
                 let base = var("ANTHROPIC_BASE_URL").unwrap_or_else(|| "https://api.anthropic.com".into());
