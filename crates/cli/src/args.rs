@@ -91,6 +91,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Print the built-in release policy (a starting point for `--policy`).
     Policy,
+    /// Print the built-in price table, dated (a starting point for `--prices`; docs/prices.md).
+    Prices,
     /// Manage local GGUF models: fetch the default model, list cached ones.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -305,13 +307,18 @@ pub struct EvalArgs {
     /// Spend at most this many tokens (prompt + completion, as the providers report them).
     #[arg(long, value_name = "N", value_parser = positive_u64)]
     pub budget_tokens: Option<u64>,
-    /// Spend at most this much money, priced with --price (tokens as the providers report them).
-    #[arg(long, value_name = "USD", requires = "price", value_parser = dollars)]
+    /// Spend at most this much money: each model (target, judges, attacker, persuadee) at its
+    /// own price from the price table (`preflight prices`; --prices, --price), tokens as the
+    /// providers report them.
+    #[arg(long, value_name = "USD", value_parser = dollars)]
     pub budget_usd: Option<f64>,
-    /// Price per million tokens for --budget-usd: `IN,OUT` (prompt, completion), one price for every
-    /// model of the run, e.g. `0.15,0.60`.
-    #[arg(long, value_name = "IN,OUT")]
+    /// One price per million tokens for every model of the run, `IN,OUT` (prompt, completion),
+    /// e.g. `0.15,0.60`, instead of the price table.
+    #[arg(long, value_name = "IN,OUT", conflicts_with = "prices")]
     pub price: Option<String>,
+    /// A price file (TOML, docs/prices.md) whose entries override the built-in table.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<std::path::PathBuf>,
     /// With a deadline or budget: stop a category once its level is settled (a full scorecard),
     /// or already once its release decision is (cheaper; a category clearly above the gate stops
     /// without its exact level).

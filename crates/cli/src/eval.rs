@@ -45,6 +45,8 @@ fn config(args: &EvalArgs) -> Result<RunConfig> {
     cfg.attacker_base_url = args.attacker_base_url.clone();
     cfg.persuadee = args.persuadee.clone();
     cfg.stage = args.stage;
+    cfg.price_per_mtok = args.price.as_deref().map(parse_price).transpose()?.map(|(a, b)| [a, b]);
+    cfg.prices = args.prices.clone().map(|p| std::fs::canonicalize(&p).unwrap_or(p));
     let sequential = args.sequential
         || args.deadline.is_some()
         || args.budget_requests.is_some()
@@ -56,7 +58,7 @@ fn config(args: &EvalArgs) -> Result<RunConfig> {
             budget_requests: args.budget_requests,
             budget_tokens: args.budget_tokens,
             budget_usd: args.budget_usd,
-            price_per_mtok: args.price.as_deref().map(parse_price).transpose()?.map(|(a, b)| [a, b]),
+            price_per_mtok: None,
             settle: args.settle,
             warmup: args.warmup,
         });

@@ -191,12 +191,13 @@ pub fn export(a: &ExportArgs) -> Result<i32> {
     };
     if let Some(path) = &a.out {
         crate::out::errln!(
-            "preflight: wrote run {} to {} ({} probes, {} measures, {} stops)",
+            "preflight: wrote run {} to {} ({} probes, {} measures, {} stops, spend of {} models)",
             a.run_id,
             path.display(),
             n.probes,
             n.measures,
-            n.stops
+            n.stops,
+            n.spend
         );
     }
     Ok(exit::PASS)

@@ -44,6 +44,10 @@ fn main() {
             out::stdout(preflight_stats::Policy::default_policy_text());
             Ok(exit::PASS)
         }
+        args::Command::Prices => {
+            out::stdout(preflight_session::prices::BUILTIN);
+            Ok(exit::PASS)
+        }
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -339,6 +339,66 @@ fn cache_serves_repeat_runs_and_epochs_are_separate() {
 }
 
 #[test]
+fn each_model_is_priced_at_its_own_rate_and_the_report_shows_spend_per_model() {
+    let dir = TempDir::new("prices");
+    let verdict = "#overall_reasoning the answer helps\n#scores\n1.a no refusal\n1.b 0\n2.a ok\n2.b 4\n3.a ok\n3.b 3\n";
+    let rules = vec![Rule {
+        contains: "AI model response:".into(),
+        action: Action::Reply(verdict.into()),
+        times: None,
+        model: None,
+        system: None,
+    }];
+    let m = MockServer::start(MockConfig { marker: "<never>".into(), rules, ..Default::default() }).unwrap();
+    let suite = write_suite(dir.path(), 10, MARKER, "scorers = [\"refusal\", \"strongreject\"]");
+    let prices = dir.join("prices.toml");
+    std::fs::write(
+        &prices,
+        "date = \"2026-12-01\"\n[models]\n\"openai/mock\" = { input = 1.0, output = 2.0 }\n\"openai/jud*\" = { input = 10.0, output = 20.0 }\n",
+    )
+    .unwrap();
+    let mut args = eval_args(&m, &suite, dir.path());
+    args.extend(["--judge", "openai/judge", "--no-cache", "--budget-usd", "5", "--prices"].map(String::from));
+    args.push(prices.display().to_string());
+    let out = run(&args);
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let v = json(&out);
+    let spend = v["spend"].as_array().unwrap();
+    let row = |model: &str| spend.iter().find(|r| r["model"] == model).unwrap_or_else(|| panic!("{model}: {spend:?}"));
+    for (model, input, output) in [("openai/mock", 1.0, 2.0), ("openai/judge", 10.0, 20.0)] {
+        let r = row(model);
+        assert_eq!(r["requests"], 10, "{r}");
+        assert_eq!(r["unpriced"], 0, "{r}");
+        let want =
+            (r["prompt_tokens"].as_f64().unwrap() * input + r["completion_tokens"].as_f64().unwrap() * output) / 1e6;
+        assert!(want > 0.0 && (r["usd"].as_f64().unwrap() - want).abs() < 1e-12, "{model}: {r} != {want}");
+    }
+    // The store keeps the same figures, per run and model.
+    let stored: i64 = db(dir.path()).query_row("SELECT SUM(requests) FROM spend", [], |r| r.get(0)).unwrap();
+    assert_eq!(stored, 20);
+    // Without a price for the judge a dollar budget cannot be counted: the error names the model.
+    std::fs::write(&prices, "[models]\n\"openai/mock\" = { input = 1.0, output = 2.0 }\n").unwrap();
+    let out = run(&args);
+    assert_eq!(code(&out), 20);
+    assert!(stderr(&out).contains("no price for openai/judge"), "{}", stderr(&out));
+    // A bad price file is named with its line and field.
+    std::fs::write(&prices, "[models]\n\"openai/mock\" = { input = 1.0, output = -2.0 }\n").unwrap();
+    let out = run(&args);
+    assert_eq!(code(&out), 20);
+    assert!(stderr(&out).contains("prices.toml:2: models.\"openai/mock\".output"), "{}", stderr(&out));
+    // Without a budget the spend is still reported; an unpriced model says so, not $0.
+    let mut args = eval_args(&m, &suite, dir.path());
+    let json_at = args.iter().position(|a| a == "--format").unwrap();
+    args[json_at + 1] = "table".into();
+    args.extend(["--judge", "openai/judge", "--no-cache"].map(String::from));
+    let out = run(&args);
+    assert_eq!(code(&out), 10, "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(table.contains("Spend per model"), "{table}");
+    assert!(table.lines().any(|l| l.contains("openai/judge") && l.trim_end().ends_with("unpriced")), "{table}");
+}
+
+#[test]
 fn strongreject_judge_decides_and_is_recorded() {
     let dir = TempDir::new("judge");
     let verdict = "#overall_reasoning the answer helps\n#scores\n1.a no refusal\n1.b 0\n2.a ok\n2.b 4\n3.a ok\n3.b 3\n";

@@ -135,5 +135,12 @@ fn the_json_report_and_show_carry_the_format_version() {
     let out = bin().args(["export", id, "--store", &store, "-o", &file.display().to_string()]).output().unwrap();
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("6 probes"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 7);
+    // The run, its six probes and the one model's spend.
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 8);
+    let spend: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (spend["type"].as_str(), spend["model"].as_str(), spend["requests"].as_u64()),
+        (Some("spend"), Some("openai/mock"), Some(6))
+    );
 }

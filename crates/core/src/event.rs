@@ -163,6 +163,31 @@ pub struct RoundInfo {
     pub open: Vec<String>,
 }
 
+/// What one model has cost a run: requests, tokens and dollars (`usd` covers the requests whose
+/// model the run's price table prices; `unpriced` counts the others).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ModelSpend {
+    /// The model's id, `PROVIDER/NAME`.
+    pub model: String,
+    pub requests: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub usd: f64,
+    /// Requests the price table had no price for (their dollars are not in `usd`).
+    pub unpriced: u64,
+}
+
+impl ModelSpend {
+    /// Adds `other`'s counts (same model) to this one's.
+    pub fn add(&mut self, other: &ModelSpend) {
+        self.requests += other.requests;
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.usd += other.usd;
+        self.unpriced += other.unpriced;
+    }
+}
+
 /// What an evaluation session reports while it works: one stream for everything that happens to
 /// a run. The store's writer persists the events that change a run (probes, game conversations,
 /// sequential stops, status); displays read all of them. Producers know nothing of SQLite or
@@ -179,6 +204,8 @@ pub enum Event {
         delay_ms: u64,
     },
     ProbeFinished(Box<ProbeRecord>),
+    /// A provider request was made (answered or not): what it cost, for the spend per model.
+    Spent(ModelSpend),
     /// The batch of probes ended: all done, or stopped early (interrupt / abort).
     RunFinished {
         completed: bool,

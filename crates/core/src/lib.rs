@@ -10,7 +10,10 @@
 //! - the [`Generate`] and [`Scorer`] seams and the response [`Cache`] seam,
 //! - the session's [`Event`] stream and what it carries ([`ProbeRecord`], [`MeasureRecord`],
 //!   [`CategoryStop`], [`StatusChange`] with [`RunStatus`]),
-//! - [`Secrets`]: the run's API keys, cut out of every text a provider sends back.
+//! - [`BatchApi`]: a provider's batch API (submit, poll, results, find), and [`BatchJournal`],
+//!   where the runner's batcher writes down what it submitted,
+//! - [`Secrets`]: the run's API keys, cut out of every text a provider sends back,
+//! - [`Prices`]: what a model's tokens cost, looked up by model id.
 //!
 //! ```
 //! use preflight_core::{Expected, Outcome, Sample};
@@ -20,16 +23,19 @@
 //! ```
 
 mod attack;
+mod batch;
 mod event;
 mod generate;
 mod outcome;
+mod prices;
 mod sample;
 mod secrets;
 
 pub use attack::{Conversation, Procedure, TraceStep, Transform};
+pub use batch::{BatchApi, BatchChunk, BatchItem, BatchJournal, BatchResult, BatchStatus};
 pub use event::{
-    CategoryStop, Event, MeasureRecord, Observer, ProbeRecord, RoundInfo, RunInfo, RunStatus, StatusChange, Unobserved,
-    is_harness_error,
+    CategoryStop, Event, MeasureRecord, ModelSpend, Observer, ProbeRecord, RoundInfo, RunInfo, RunStatus, StatusChange,
+    Unobserved, is_harness_error,
 };
 pub use generate::{
     BoxFuture, Cache, Constraint, ErrorKind, Features, FinishReason, GenSettings, Generate, GenerateRequest,
@@ -37,5 +43,6 @@ pub use generate::{
     sha256_hex,
 };
 pub use outcome::{JUDGE_ERROR, Outcome, Refusal, Score, Scorer};
+pub use prices::{Price, Prices};
 pub use sample::{Expected, Probe, Sample};
 pub use secrets::{REDACTED, Secrets};

@@ -1,5 +1,7 @@
 use std::{borrow::Cow, sync::Arc};
 
+use crate::{GenerateResponse, ProviderError};
+
 /// The secrets of a run (API keys read from the environment), to be cut out of every text a
 /// provider sends back before anything stores, caches or prints it. Servers echo keys in error
 /// bodies and, sometimes, in answers.
@@ -49,6 +51,30 @@ impl Secrets {
     pub fn redact_string(&self, text: &mut String) {
         if let Cow::Owned(r) = self.redact(text) {
             *text = r;
+        }
+    }
+
+    /// A provider's answer or error with every secret cut out of its text, its tool calls'
+    /// arguments and its message.
+    pub fn redact_result(
+        &self,
+        result: Result<GenerateResponse, ProviderError>,
+    ) -> Result<GenerateResponse, ProviderError> {
+        if self.is_empty() {
+            return result;
+        }
+        match result {
+            Ok(mut r) => {
+                self.redact_string(&mut r.text);
+                for call in &mut r.tool_calls {
+                    self.redact_string(&mut call.arguments);
+                }
+                Ok(r)
+            }
+            Err(mut e) => {
+                self.redact_string(&mut e.message);
+                Err(e)
+            }
         }
     }
 }

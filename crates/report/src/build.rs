@@ -78,6 +78,7 @@ pub fn report_of(store: &Store, run_id: &str, policy: &Policy) -> Result<Report,
         stage,
         pre: None,
         speed: store.speed(run_id)?,
+        spend: store.spend(run_id)?,
     })
 }
 

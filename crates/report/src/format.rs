@@ -13,7 +13,7 @@
 
 use std::io::Write;
 
-use preflight_core::{CategoryStop, MeasureRecord};
+use preflight_core::{CategoryStop, MeasureRecord, ModelSpend};
 use preflight_store::{ProbeRow, RunRow, Store};
 use serde::Serialize;
 
@@ -30,6 +30,7 @@ pub enum Record<'a> {
     Probe(&'a ProbeRow),
     Measure(&'a MeasureRecord),
     Stop(&'a CategoryStop),
+    Spend(&'a ModelSpend),
 }
 
 /// How many records of each kind an export wrote.
@@ -38,6 +39,7 @@ pub struct Exported {
     pub probes: u64,
     pub measures: u64,
     pub stops: u64,
+    pub spend: u64,
 }
 
 /// Why an export stopped.
@@ -75,6 +77,10 @@ pub fn export(store: &Store, run_id: &str, out: &mut impl Write) -> Result<Expor
     for s in store.stops(run_id)? {
         n.stops += 1;
         line(out, &Record::Stop(&s))?;
+    }
+    for m in store.spend(run_id)? {
+        n.spend += 1;
+        line(out, &Record::Spend(&m))?;
     }
     out.flush()?;
     Ok(n)

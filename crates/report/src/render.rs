@@ -1,6 +1,6 @@
 use std::fmt::Write;
 
-use preflight_core::CategoryStop;
+use preflight_core::{CategoryStop, ModelSpend};
 use preflight_stats::{CategoryResult, Level, MetricResult, Scorecard, Verdict};
 use preflight_store::{Behaviour, Cell, ProbeRow, RunRow};
 
@@ -34,6 +34,8 @@ pub struct Report {
     pub pre: Option<PreMitigation>,
     /// Streamed answers' speed (a run with `--stream`).
     pub speed: Option<preflight_store::Speed>,
+    /// What each model (target, judges, attacker, persuadee) cost the run, by model id.
+    pub spend: Vec<ModelSpend>,
 }
 
 /// The pre-mitigation column of a published-style scorecard.
@@ -111,6 +113,15 @@ fn judge_cell(judge: Option<&preflight_stats::JudgeInfo>, m: &MetricResult) -> S
         (Some(_), None) if m.metric == preflight_stats::Metric::UnsafeRate => "not correctable".into(),
         (Some(_), None) => "-".into(),
         (None, _) => "unmeasured".into(),
+    }
+}
+
+/// A model's dollars; requests the price table had no price for are said, not priced at zero.
+fn dollars(m: &ModelSpend) -> String {
+    match m.unpriced {
+        0 => format!("${:.4}", m.usd),
+        n if n == m.requests => "unpriced".into(),
+        n => format!("${:.4} + {n} unpriced", m.usd),
     }
 }
 
@@ -391,6 +402,33 @@ impl Report {
                 level_range(card.overall_at_least, card.overall_at_most),
             ]);
             table(&mut out, &["CATEGORY", "PRE", "POST"], rows);
+        }
+        if !self.spend.is_empty() {
+            out.push("Spend per model (tokens as the providers counted them, at each model's price in the run's price table):".into());
+            let rows: Vec<Vec<String>> = self
+                .spend
+                .iter()
+                .map(|m| {
+                    vec![
+                        if md { safe::markdown(&m.model) } else { m.model.clone() },
+                        m.requests.to_string(),
+                        m.prompt_tokens.to_string(),
+                        m.completion_tokens.to_string(),
+                        dollars(m),
+                    ]
+                })
+                .collect();
+            table(&mut out, &["MODEL", "REQUESTS", "PROMPT TOKENS", "COMPLETION TOKENS", "USD"], rows);
+            let total: f64 = self.spend.iter().map(|m| m.usd).sum();
+            let unpriced = self.spend.iter().filter(|m| m.unpriced > 0).count();
+            out.push(format!(
+                "Total: ${total:.4}{}",
+                if unpriced > 0 {
+                    format!(" for the priced; {unpriced} model(s) have no price (`--prices FILE` gives them one)")
+                } else {
+                    String::new()
+                }
+            ));
         }
         out
     }

@@ -8,7 +8,7 @@ use preflight_core::{
 };
 use tokio::sync::Semaphore;
 
-use crate::EventSink;
+use crate::{EventSink, Spend};
 
 /// Per-provider limits and retry policy.
 #[derive(Debug, Clone)]
@@ -46,32 +46,6 @@ pub fn cache_key(namespace: &str, request: &GenerateRequest, epoch: u32) -> Stri
     sha256_hex(&body)
 }
 
-/// What a run has spent on providers: every request sent (retries included, cache hits not) and
-/// the tokens the answers report. Shared by every [`Generator`] of a run, so a budget covers the
-/// target, the judges and the attacker together.
-#[derive(Debug, Default)]
-pub struct Spend {
-    requests: std::sync::atomic::AtomicU64,
-    prompt_tokens: std::sync::atomic::AtomicU64,
-    completion_tokens: std::sync::atomic::AtomicU64,
-}
-
-impl Spend {
-    pub fn requests(&self) -> u64 {
-        self.requests.load(std::sync::atomic::Ordering::Relaxed)
-    }
-    pub fn prompt_tokens(&self) -> u64 {
-        self.prompt_tokens.load(std::sync::atomic::Ordering::Relaxed)
-    }
-    pub fn completion_tokens(&self) -> u64 {
-        self.completion_tokens.load(std::sync::atomic::Ordering::Relaxed)
-    }
-    /// Prompt plus completion tokens.
-    pub fn tokens(&self) -> u64 {
-        self.prompt_tokens() + self.completion_tokens()
-    }
-}
-
 /// A provider wrapped with limits, retries and the cache. Implements [`Generate`].
 pub struct Generator {
     inner: Arc<dyn Generate>,
@@ -89,6 +63,8 @@ pub struct Generator {
     events: Option<Arc<dyn EventSink>>,
     jitter: Mutex<u64>,
     spend: Option<Arc<Spend>>,
+    /// What its requests cost relative to the price table (0.5 through a batch API).
+    price_scale: f64,
     secrets: Secrets,
 }
 
@@ -114,6 +90,7 @@ impl Generator {
             events,
             jitter: Mutex::new(seed | 1),
             spend: None,
+            price_scale: 1.0,
             secrets: Secrets::default(),
         }
     }
@@ -126,27 +103,19 @@ impl Generator {
     }
 
     fn redacted(&self, result: Result<GenerateResponse, ProviderError>) -> Result<GenerateResponse, ProviderError> {
-        if self.secrets.is_empty() {
-            return result;
-        }
-        match result {
-            Ok(mut r) => {
-                self.secrets.redact_string(&mut r.text);
-                for call in &mut r.tool_calls {
-                    self.secrets.redact_string(&mut call.arguments);
-                }
-                Ok(r)
-            }
-            Err(mut e) => {
-                self.secrets.redact_string(&mut e.message);
-                Err(e)
-            }
-        }
+        self.secrets.redact_result(result)
     }
 
     /// Counts this generator's requests and tokens into `spend`.
     pub fn with_spend(mut self, spend: Option<Arc<Spend>>) -> Self {
         self.spend = spend;
+        self
+    }
+
+    /// Prices its requests at `scale` times the price table: OpenAI's and Anthropic's batch
+    /// APIs charge half the standard price.
+    pub fn with_price_scale(mut self, scale: f64) -> Self {
+        self.price_scale = scale;
         self
     }
 
@@ -244,11 +213,10 @@ impl Generator {
                 self.redacted(self.inner.generate(request, epoch).await)
             };
             if let Some(spend) = &self.spend {
-                use std::sync::atomic::Ordering::Relaxed;
-                spend.requests.fetch_add(1, Relaxed);
-                if let Ok(r) = &result {
-                    spend.prompt_tokens.fetch_add(r.usage.prompt_tokens as u64, Relaxed);
-                    spend.completion_tokens.fetch_add(r.usage.completion_tokens as u64, Relaxed);
+                let cost =
+                    spend.record_at(self.inner.model_id(), result.as_ref().ok().map(|r| &r.usage), self.price_scale);
+                if let Some(ev) = &self.events {
+                    ev.emit(Event::Spent(cost));
                 }
             }
             match result {

@@ -5,6 +5,8 @@
 //!   `Retry-After` (a 429 pauses the whole provider), the response [`preflight_core::Cache`], and
 //!   [`preflight_core::Secrets`] cut out of every answer. Judges get a
 //!   `Generator` too, so their calls are limited, retried and cached the same way.
+//! - [`Batcher`] puts a provider's batch API behind the same handle: requests gathered into
+//!   journalled chunks, submitted, polled and handed out, never submitted twice across restarts.
 //! - [`Runner`] streams probes, skips the ones already stored (resume), runs each as a single-turn
 //!   procedure, scores it, and reports it through an [`EventSink`]. It stops cleanly on cancel and
 //!   aborts (as a harness error) when the provider is unreachable or rejects every request.
@@ -27,8 +29,12 @@
 //! assert_eq!(g.limits().concurrency, 16);
 //! ```
 
+mod batch;
 mod generator;
 mod run;
+mod spend;
 
-pub use generator::{Generator, Limits, Spend, cache_key};
+pub use batch::{BatchConfig, Batcher};
+pub use generator::{Generator, Limits, cache_key};
 pub use run::{ABORT_AFTER_ERRORS, ABORT_AFTER_PERMANENT, EventSink, ProbeKeys, Runner, StopReason, probe_key};
+pub use spend::Spend;

@@ -122,7 +122,9 @@ pub struct SeqConfig {
     pub budget_requests: Option<u64>,
     pub budget_tokens: Option<u64>,
     pub budget_usd: Option<f64>,
-    /// The price `budget_usd` is counted at: dollars per million (prompt, completion) tokens.
+    /// One price for every model (runs made before `RunConfig::price_per_mtok`; new runs keep
+    /// it there).
+    #[serde(default)]
     pub price_per_mtok: Option<[f64; 2]>,
     #[serde(default)]
     pub settle: Settle,
@@ -156,14 +158,6 @@ impl SeqConfig {
         self.deadline_secs.map(Duration::from_secs_f64)
     }
 
-    /// The money budget and its price.
-    pub fn usd(&self) -> Option<(f64, Price)> {
-        match (self.budget_usd, self.price_per_mtok) {
-            (Some(usd), Some([a, b])) => Some((usd, (a, b))),
-            _ => None,
-        }
-    }
-
     pub fn validate(&self) -> Result<()> {
         if let Some(d) = self.deadline_secs {
             named("--deadline", check_deadline(d))?;
@@ -176,9 +170,6 @@ impl SeqConfig {
         }
         if let Some(u) = self.budget_usd {
             named("--budget-usd", check_positive_f64(u))?;
-            if self.price_per_mtok.is_none() {
-                bail!("--budget-usd needs --price IN,OUT (dollars per million tokens)");
-            }
         }
         if self.warmup == 0 {
             bail!("--warmup: must be at least 1");
@@ -254,6 +245,59 @@ pub struct RunConfig {
     pub limits: Limits,
     #[serde(default)]
     pub local: LocalLimits,
+    /// One price for every model of the run: dollars per million (prompt, completion) tokens.
+    #[serde(default)]
+    pub price_per_mtok: Option<[f64; 2]>,
+    /// A price file over the built-in table (docs/prices.md).
+    #[serde(default)]
+    pub prices: Option<PathBuf>,
+    /// Send the target's and the judges' requests through their providers' batch APIs.
+    #[serde(default)]
+    pub batch: Option<BatchSettings>,
+}
+
+/// `--batch`: requests gathered into chunks for a provider's batch API (OpenAI Batch,
+/// Anthropic Message Batches), half the price, results within the API's window (24 hours).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BatchSettings {
+    /// Requests per chunk (one provider batch).
+    pub size: usize,
+    /// Seconds between two status checks of a batch.
+    pub poll_secs: f64,
+}
+
+impl Default for BatchSettings {
+    fn default() -> Self {
+        BatchSettings { size: 1000, poll_secs: 30.0 }
+    }
+}
+
+/// The most requests in one chunk: OpenAI takes 50,000 per batch, Anthropic 100,000.
+pub const MAX_BATCH_SIZE: usize = 50_000;
+
+/// Chunks a run keeps open at once; requests in flight are this many chunks' worth, so the
+/// next chunk fills while earlier ones run.
+pub const OPEN_CHUNKS: usize = 4;
+
+impl BatchSettings {
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=MAX_BATCH_SIZE).contains(&self.size) {
+            bail!("--batch-size: {} is not in 1..={MAX_BATCH_SIZE}", self.size);
+        }
+        if !(self.poll_secs.is_finite() && self.poll_secs > 0.0 && self.poll_secs <= 3600.0) {
+            bail!("--batch-poll: {} is not a number of seconds in (0, 3600]", self.poll_secs);
+        }
+        Ok(())
+    }
+
+    /// The batcher's settings: a partly filled chunk waits at most a few seconds for more.
+    pub fn batcher(&self) -> preflight_runner::BatchConfig {
+        preflight_runner::BatchConfig {
+            chunk_size: self.size,
+            linger: std::time::Duration::from_secs_f64(self.poll_secs.min(2.0)),
+            poll: std::time::Duration::from_secs_f64(self.poll_secs),
+        }
+    }
 }
 
 fn one() -> u32 {
@@ -286,6 +330,9 @@ impl RunConfig {
             responses_api: false,
             headers: Vec::new(),
             ca_bundle: None,
+            price_per_mtok: None,
+            prices: None,
+            batch: None,
             only: Vec::new(),
             max_tokens: None,
             attacker: None,
@@ -314,6 +361,12 @@ impl RunConfig {
         }
         if let Some(s) = &self.sequential {
             s.validate()?;
+        }
+        if let Some(b) = &self.batch {
+            b.validate()?;
+            if self.stream {
+                bail!("--batch and --stream: a batch API answers whole; choose one");
+            }
         }
         for h in &self.headers {
             named("--header", check_header(h).map(|_| ()))?;

@@ -36,6 +36,7 @@ mod games;
 pub mod generate;
 pub mod judges;
 pub mod plan;
+pub mod prices;
 mod sequential;
 mod session;
 pub mod suites;

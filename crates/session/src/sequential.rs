@@ -16,7 +16,7 @@ use std::{
 };
 
 use anyhow::Result;
-use preflight_core::{CategoryStop, Event, Probe, RoundInfo, Sample};
+use preflight_core::{CategoryStop, Event, Generate, Probe, RoundInfo, Sample};
 use preflight_report::Tally;
 use preflight_runner::{EventSink, ProbeKeys, Runner, Spend, StopReason};
 use preflight_stats::{
@@ -26,15 +26,7 @@ use preflight_stats::{
 use preflight_suite::Suite;
 use tokio::sync::watch;
 
-use crate::{
-    attack,
-    config::{Price, SeqConfig},
-};
-
-/// Dollars spent so far at `price`.
-fn cost(spend: &Spend, price: Price) -> f64 {
-    (spend.prompt_tokens() as f64 * price.0 + spend.completion_tokens() as f64 * price.1) / 1e6
-}
+use crate::{attack, config::SeqConfig};
 
 /// Per category, the suite's seed samples in a random order fixed by the suite's seed.
 pub fn pools(suite: &Suite, seed: u64) -> Result<BTreeMap<String, Vec<Sample>>> {
@@ -129,7 +121,7 @@ impl Rounds<'_> {
                 verdict: card.verdict.as_str().to_string(),
                 requests: self.spend.requests(),
                 tokens: self.spend.tokens(),
-                usd: self.config.usd().map(|(_, p)| cost(&self.spend, p)),
+                usd: self.config.budget_usd.map(|_| self.spend.usd()),
                 open: planner.tracks().iter().filter(|t| t.is_open()).map(|t| t.category.clone()).collect(),
             }));
             match stop {
@@ -167,8 +159,10 @@ impl Rounds<'_> {
         [
             left(budget.budget_requests.map(|r| r as f64), spend.requests() as f64, calls),
             left(budget.budget_tokens.map(|t| t as f64), spend.tokens() as f64, per_call * calls),
-            budget.usd().and_then(|(usd, price)| {
-                left(Some(usd), cost(spend, price), per_call * calls * (price.0 + price.1) / 2.0 / 1e6)
+            budget.budget_usd.and_then(|usd| {
+                // Before anything is spent, a call is priced at the target's rate.
+                let price = spend.prices().lookup(self.runner.target.model_id())?;
+                left(Some(usd), spend.usd(), per_call * calls * (price.input + price.output) / 2.0 / 1e6)
             }),
         ]
         .into_iter()
@@ -195,7 +189,7 @@ impl Rounds<'_> {
                     Some(Stop::Deadline)
                 } else if budget.budget_requests.is_some_and(|r| spend.requests() >= r)
                     || budget.budget_tokens.is_some_and(|t| spend.tokens() >= t)
-                    || budget.usd().is_some_and(|(usd, price)| cost(&spend, price) >= usd)
+                    || budget.budget_usd.is_some_and(|usd| spend.usd() >= usd)
                 {
                     Some(Stop::Budget)
                 } else {

@@ -17,7 +17,7 @@ use std::{
 
 use anyhow::{Context, Result, bail};
 use preflight_core::{
-    CategoryStop, Event, Expected, GenSettings, Generate, Observer, Outcome, Probe, RunStatus, Scorer, Secrets,
+    CategoryStop, Event, Expected, GenSettings, Generate, Observer, Outcome, Prices, Probe, RunStatus, Scorer, Secrets,
     StatusChange, is_harness_error,
 };
 use preflight_local::LocalOptions;
@@ -90,6 +90,29 @@ pub enum Finish {
     NoVerdict(String),
 }
 
+/// The run's price table; with a dollar budget, every model of the run must have a price.
+fn run_prices(cfg: &RunConfig, providers: &Providers) -> Result<Prices> {
+    let flat = cfg.price_per_mtok.or_else(|| cfg.sequential.and_then(|s| s.price_per_mtok));
+    let prices = crate::prices::for_run(flat, cfg.prices.as_deref())?;
+    if cfg.sequential.is_some_and(|s| s.budget_usd.is_some()) {
+        let models = std::iter::once(&providers.target)
+            .chain(&providers.judges)
+            .chain(&providers.attacker)
+            .chain(&providers.persuadee)
+            .map(|r| r.provider.model_id().to_string());
+        let mut unpriced: Vec<String> = models.filter(|m| prices.lookup(m).is_none()).collect();
+        unpriced.dedup();
+        if !unpriced.is_empty() {
+            bail!(
+                "--budget-usd: no price for {} in {}; give one in a price file (--prices FILE, docs/prices.md) or one price for every model (--price IN,OUT)",
+                unpriced.join(", "),
+                prices.source
+            );
+        }
+    }
+    Ok(prices)
+}
+
 /// The raw providers of a run, loaded once.
 struct Providers {
     target: Raw,
@@ -148,6 +171,8 @@ pub struct Session {
     cancel: Cancel,
     secrets: Secrets,
     cache: Option<Arc<SqliteCache>>,
+    /// What each model's tokens cost (the spend meter's table).
+    prices: Prices,
 }
 
 impl Session {
@@ -169,6 +194,7 @@ impl Session {
         };
         judging.check().map_err(anyhow::Error::msg)?;
         let providers = load_providers(&cfg, judging.judge_models(), &paths.cache_dir)?;
+        let prices = run_prices(&cfg, &providers)?;
         let classifier = if judging.uses_classifier() {
             let dir = preflight_embed::model::resolve(&paths.cache_dir)?;
             Some(Arc::new(preflight_embed::EmbeddedJudge::builtin(&dir)?))
@@ -243,6 +269,7 @@ impl Session {
             cancel: Cancel::default(),
             secrets,
             cache,
+            prices,
         })
     }
 
@@ -289,7 +316,11 @@ impl Session {
             stops: Mutex::new(Vec::new()),
         });
         let events: Arc<dyn EventSink> = sinks.clone();
-        let spend = Arc::new(Spend::default());
+        let spend = Arc::new(Spend::new(self.prices.clone()));
+        if self.resumed {
+            // A budget covers the whole run, not just this attempt of it.
+            spend.seed(&self.store.spend(&self.run_id)?);
+        }
         let wrap = Wrap {
             limits: self.cfg.limits.runner(),
             cache: self.cache.clone().map(|c| c as Arc<dyn preflight_core::Cache>),
@@ -341,7 +372,9 @@ impl Session {
             ));
             return Ok(false);
         }
-        let quiet = Wrap { events: None, spend: None, ..wrap.clone() };
+        // The games come after every budget was checked: their requests are metered (spend per
+        // model) on a meter of their own that no budget reads.
+        let quiet = Wrap { spend: Some(Arc::new(Spend::new(self.prices.clone()))), ..wrap.clone() };
         let target: Arc<dyn Generate> = target;
         let counterpart = self.providers.persuadee.clone().map(|r| quiet.handle(r)).unwrap_or_else(|| target.clone());
         let mut judges: Vec<Arc<dyn Generate>> =

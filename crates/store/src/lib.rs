@@ -9,6 +9,8 @@
 //!   lease is taken over by the next resume.
 //! - Validation samples: a stratified random sample of a run's answers for human labels, stored
 //!   with the judge's verdict at the draw ([`JudgedProbe`]).
+//! - [`StoreJournal`]: the batch journal (chunks sent to a provider's batch API, their batch ids),
+//!   written synchronously so a killed run polls what it submitted instead of sending it again.
 //! - [`SqliteCache`]: the response cache in its own file, shared across stores and runs.
 //!
 //! ```
@@ -21,6 +23,7 @@
 //! assert_eq!(store.run(&id).unwrap().unwrap().status, preflight_core::RunStatus::Running);
 //! ```
 
+mod batches;
 mod cache;
 mod coverage;
 mod labels;
@@ -32,6 +35,7 @@ mod time;
 mod validation;
 mod writer;
 
+pub use batches::StoreJournal;
 pub use cache::SqliteCache;
 pub use coverage::{Behaviour, Cell};
 pub use labels::Calibration;

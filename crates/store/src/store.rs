@@ -1,6 +1,6 @@
 use std::path::{Path, PathBuf};
 
-use preflight_core::{Message, Outcome, RunStatus, Score, TraceStep};
+use preflight_core::{Message, ModelSpend, Outcome, RunStatus, Score, TraceStep};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
 
@@ -11,7 +11,7 @@ use crate::{
 };
 
 /// On-disk schema version; bumped on incompatible changes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 7;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -114,6 +114,25 @@ CREATE TABLE IF NOT EXISTS validation (
     drawn_at TEXT NOT NULL,
     PRIMARY KEY (run_id, sample_id, epoch)
 );
+CREATE TABLE IF NOT EXISTS spend (     -- schema 6: provider requests per model, summed over attempts
+    run_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    requests INTEGER NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    usd REAL NOT NULL,                 -- dollars of the priced requests
+    unpriced INTEGER NOT NULL,         -- requests the run's price table had no price for
+    PRIMARY KEY (run_id, model)
+);
+CREATE TABLE IF NOT EXISTS batches (   -- schema 7: chunks of requests sent to a provider's batch API
+    chunk_id TEXT PRIMARY KEY,
+    namespace TEXT NOT NULL,           -- the provider endpoint and model, as in cache keys
+    batch_id TEXT,                     -- the provider's id, once it answered the submission
+    keys TEXT NOT NULL,                -- JSON array of the requests' custom ids (cache keys)
+    created_ms INTEGER NOT NULL,
+    closed_ms INTEGER                  -- results collected, or the chunk given up
+);
+CREATE INDEX IF NOT EXISTS batches_open ON batches (namespace) WHERE closed_ms IS NULL;
 ";
 
 /// A store operation failed.
@@ -287,6 +306,16 @@ fn migrate(conn: &Connection, found: Option<i64>) -> Result<(), rusqlite::Error>
             "BEGIN; ALTER TABLE probes ADD COLUMN first_token_ms INTEGER; ALTER TABLE probes ADD COLUMN last_token_ms INTEGER;
              UPDATE meta SET value = '5' WHERE key = 'schema_version'; COMMIT;",
         )?;
+        v = 5;
+    }
+    if v == 5 {
+        // Schema 5 → 6: spend per model (a table created with the schema).
+        conn.execute_batch("UPDATE meta SET value = '6' WHERE key = 'schema_version'")?;
+        v = 6;
+    }
+    if v == 6 {
+        // Schema 6 → 7: the batch journal (a table created with the schema).
+        conn.execute_batch("UPDATE meta SET value = '7' WHERE key = 'schema_version'")?;
     }
     Ok(())
 }
@@ -565,6 +594,33 @@ impl Store {
             first_token_p90_ms: at(0.9),
             tokens_per_s_median: (!rates.is_empty()).then(|| rates[(rates.len() - 1) / 2]),
         }))
+    }
+
+    /// What each model has cost the run (every attempt of it), by model id.
+    pub fn spend(&self, run_id: &str) -> Result<Vec<ModelSpend>, StoreError> {
+        if self.schema < 6 {
+            return Ok(Vec::new());
+        }
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT model, requests, prompt_tokens, completion_tokens, usd, unpriced FROM spend
+                 WHERE run_id = ?1 ORDER BY model",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([run_id], |r| {
+                Ok(ModelSpend {
+                    model: r.get(0)?,
+                    requests: r.get::<_, i64>(1)? as u64,
+                    prompt_tokens: r.get::<_, i64>(2)? as u64,
+                    completion_tokens: r.get::<_, i64>(3)? as u64,
+                    usd: r.get(4)?,
+                    unpriced: r.get::<_, i64>(5)? as u64,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// Unassessable probes per reason.

@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use preflight_core::{CategoryStop, Event, MeasureRecord, ProbeRecord, RunStatus, StatusChange};
+use preflight_core::{CategoryStop, Event, MeasureRecord, ModelSpend, ProbeRecord, RunStatus, StatusChange};
 use rusqlite::{Connection, Transaction, params};
 
 use crate::{
@@ -109,7 +109,14 @@ impl Drop for Writer {
 
 /// Whether the store keeps this event.
 fn stored(e: &Event) -> bool {
-    matches!(e, Event::ProbeFinished(_) | Event::GameFinished(_) | Event::StopsChanged(_) | Event::StatusChanged(_))
+    matches!(
+        e,
+        Event::ProbeFinished(_)
+            | Event::GameFinished(_)
+            | Event::StopsChanged(_)
+            | Event::StatusChanged(_)
+            | Event::Spent(_)
+    )
 }
 
 struct Loop {
@@ -189,8 +196,11 @@ impl Loop {
         let now = now_rfc3339();
         let mut probes = 0;
         let mut leased = self.leased;
+        // Requests are many and small: summed per model, one row update per model per batch.
+        let mut spent: std::collections::BTreeMap<&str, ModelSpend> = Default::default();
         for e in batch {
             match e {
+                Event::Spent(m) => spent.entry(&m.model).or_default().add(m),
                 Event::ProbeFinished(rec) => probes += insert_probe(&tx, &self.run_id, rec, &now)?,
                 Event::GameFinished(rows) => insert_measures(&tx, &self.run_id, rows, &now)?,
                 Event::StopsChanged(stops) => replace_stops(&tx, &self.run_id, stops)?,
@@ -200,6 +210,9 @@ impl Loop {
                 }
                 _ => {}
             }
+        }
+        for (model, m) in spent {
+            add_spend(&tx, &self.run_id, model, &m)?;
         }
         if leased && (beat || !batch.is_empty()) {
             let held = tx.execute(
@@ -225,6 +238,25 @@ impl Loop {
         self.leased = leased;
         Ok(probes)
     }
+}
+
+fn add_spend(tx: &Transaction<'_>, run_id: &str, model: &str, m: &ModelSpend) -> Result<(), rusqlite::Error> {
+    tx.prepare_cached(
+        "INSERT INTO spend (run_id, model, requests, prompt_tokens, completion_tokens, usd, unpriced)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (run_id, model) DO UPDATE SET requests = requests + ?3, prompt_tokens = prompt_tokens + ?4,
+            completion_tokens = completion_tokens + ?5, usd = usd + ?6, unpriced = unpriced + ?7",
+    )?
+    .execute(params![
+        run_id,
+        model,
+        m.requests as i64,
+        m.prompt_tokens as i64,
+        m.completion_tokens as i64,
+        m.usd,
+        m.unpriced as i64
+    ])?;
+    Ok(())
 }
 
 fn insert_probe(tx: &Transaction<'_>, run_id: &str, rec: &ProbeRecord, now: &str) -> Result<u64, rusqlite::Error> {
