@@ -10,6 +10,7 @@
 //! - the [`Generate`] and [`Scorer`] seams and the response [`Cache`] seam,
 //! - the session's [`Event`] stream and what it carries ([`ProbeRecord`], [`MeasureRecord`],
 //!   [`CategoryStop`], [`StatusChange`] with [`RunStatus`]),
+//! - [`BatchApi`]: a provider's batch API (submit, poll, results, find), for the runner's batcher,
 //! - [`Secrets`]: the run's API keys, cut out of every text a provider sends back.
 //!
 //! ```
@@ -20,6 +21,7 @@
 //! ```
 
 mod attack;
+mod batch;
 mod event;
 mod generate;
 mod outcome;
@@ -27,6 +29,7 @@ mod sample;
 mod secrets;
 
 pub use attack::{Conversation, Procedure, TraceStep, Transform};
+pub use batch::{BatchApi, BatchItem, BatchResult, BatchStatus};
 pub use event::{
     CategoryStop, Event, MeasureRecord, Observer, ProbeRecord, RoundInfo, RunInfo, RunStatus, StatusChange, Unobserved,
     is_harness_error,
