@@ -11,6 +11,11 @@
 //!
 //! `GET /stats` returns request counters; `POST /stats/reset` zeroes them.
 //!
+//! OpenAI's Batch API for chat completions is served too (`/v1/files`, `/v1/batches`): each line
+//! of a batch is answered by the same marker and rules, and a batch completes
+//! [`MockConfig::batch_ms`] after its creation; [`Stats`] counts the batches created and how
+//! often each custom id was submitted.
+//!
 //! ```
 //! let mock = preflight_mock::MockServer::start(preflight_mock::MockConfig::default()).unwrap();
 //! assert!(mock.base_url().starts_with("http://127.0.0.1:"));
@@ -20,6 +25,7 @@
 //! with what the test's function returns, so a test speaks Anthropic's or Gemini's wire format
 //! without a server of its own.
 
+mod batch;
 mod scripted;
 mod server;
 

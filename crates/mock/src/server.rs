@@ -73,17 +73,29 @@ pub struct MockConfig {
     pub rules: Vec<Rule>,
     /// Worker threads for the server's own runtime (0 = tokio's default).
     pub threads: usize,
+    /// Batch API: milliseconds from a batch's creation until it is `completed` (a quarter of it
+    /// `validating`, the rest `in_progress`); 0 completes it at once.
+    #[serde(default)]
+    pub batch_ms: u64,
 }
 
 impl Default for MockConfig {
     fn default() -> Self {
-        MockConfig { latency_ms: 0, marker: "[[REFUSE]]".into(), reply_words: 20, rules: Vec::new(), threads: 1 }
+        MockConfig {
+            latency_ms: 0,
+            marker: "[[REFUSE]]".into(),
+            reply_words: 20,
+            rules: Vec::new(),
+            threads: 1,
+            batch_ms: 0,
+        }
     }
 }
 
 /// Counters since start or the last reset.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
+    /// Chat-completion requests: HTTP requests, and lines of the batches created.
     pub requests: u64,
     pub max_in_flight: u64,
     /// Requests answered per HTTP status (hangs are not answered).
@@ -96,18 +108,34 @@ pub struct Stats {
     pub last_reply_us: Option<u64>,
     /// Requests arrived per 50 ms since start / reset (shows ramp-up and stalls).
     pub arrivals_per_50ms: Vec<u64>,
+    /// Batches created through `POST /v1/batches` (those that failed validation too).
+    #[serde(default)]
+    pub batches_created: u64,
+    /// How many times each custom id was submitted in a batch that passed validation (and so
+    /// ran): a request sent exactly once shows 1.
+    #[serde(default)]
+    pub batch_submissions: HashMap<String, u32>,
 }
 
-struct Shared {
+impl Stats {
+    /// How many accepted batches carried `custom_id`.
+    pub fn submitted(&self, custom_id: &str) -> u32 {
+        self.batch_submissions.get(custom_id).copied().unwrap_or(0)
+    }
+}
+
+pub(crate) struct Shared {
     epoch: Mutex<std::time::Instant>,
     first_us: AtomicU64,
     last_us: AtomicU64,
     arrivals: Mutex<Vec<u64>>,
-    requests: AtomicU64,
+    pub(crate) requests: AtomicU64,
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
-    by_status: Mutex<HashMap<u16, u64>>,
+    pub(crate) by_status: Mutex<HashMap<u16, u64>>,
     seen: Mutex<HashMap<String, u64>>,
+    pub(crate) batches_created: AtomicU64,
+    pub(crate) batch_submissions: Mutex<HashMap<String, u32>>,
 }
 
 impl Default for Shared {
@@ -122,6 +150,8 @@ impl Default for Shared {
             max_in_flight: AtomicU64::new(0),
             by_status: Mutex::new(HashMap::new()),
             seen: Mutex::new(HashMap::new()),
+            batches_created: AtomicU64::new(0),
+            batch_submissions: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -132,11 +162,14 @@ impl Shared {
     }
 }
 
-struct State {
-    cfg: MockConfig,
+pub(crate) struct State {
+    pub(crate) cfg: MockConfig,
     refusal_body: Bytes,
     comply_body: Bytes,
-    shared: Shared,
+    pub(crate) shared: Shared,
+    /// The Batch API's files and batches, kept for the server's life (across connections and
+    /// client processes: a client killed and restarted finds its batches again).
+    pub(crate) batches: Mutex<crate::batch::Store>,
 }
 
 /// A running mock server; stops when dropped.
@@ -187,6 +220,7 @@ impl MockServer {
             comply_body: completion_body(Some(&comply), "stop"),
             cfg,
             shared: Shared::default(),
+            batches: Mutex::new(crate::batch::Store::default()),
         });
         let (tx, rx) = tokio::sync::oneshot::channel();
         let st = state.clone();
@@ -268,6 +302,8 @@ fn stats(st: &State) -> Stats {
         first_request_us: Some(s.first_us.load(Ordering::Relaxed)).filter(|v| *v != u64::MAX),
         last_reply_us: Some(s.last_us.load(Ordering::Relaxed)).filter(|v| *v != 0),
         arrivals_per_50ms: s.arrivals.lock().unwrap().clone(),
+        batches_created: s.batches_created.load(Ordering::Relaxed),
+        batch_submissions: s.batch_submissions.lock().unwrap().clone(),
     }
 }
 
@@ -281,9 +317,11 @@ fn reset(st: &State) {
     s.first_us.store(u64::MAX, Ordering::Relaxed);
     s.last_us.store(0, Ordering::Relaxed);
     s.arrivals.lock().unwrap().clear();
+    s.batches_created.store(0, Ordering::Relaxed);
+    s.batch_submissions.lock().unwrap().clear();
 }
 
-fn respond(code: u16, body: Bytes, extra: Option<(&'static str, String)>) -> Response<Full<Bytes>> {
+pub(crate) fn respond(code: u16, body: Bytes, extra: Option<(&'static str, String)>) -> Response<Full<Bytes>> {
     let mut r = Response::builder().status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     r = r.header("content-type", "application/json");
     if let Some((k, v)) = extra {
@@ -292,7 +330,6 @@ fn respond(code: u16, body: Bytes, extra: Option<(&'static str, String)>) -> Res
     r.body(Full::new(body)).expect("response")
 }
 
-/// Model, last user message and system message of a chat-completions body.
 /// Model, last user message, system message and whether a stream was asked for.
 fn last_user(body: &[u8]) -> Option<(String, String, String, bool)> {
     #[derive(Deserialize)]
@@ -350,6 +387,61 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// How the marker and the rules answer one chat-completions body, decided when it arrives (its
+/// message counted as seen, for rules with `times`).
+pub(crate) struct Decision<'a> {
+    action: Option<&'a Action>,
+    refuse: bool,
+    pub(crate) stream: bool,
+}
+
+/// What a decision comes to: an answer, or none ever.
+pub(crate) enum Answer {
+    Reply { code: u16, body: Bytes, retry_after: Option<String> },
+    Hang,
+}
+
+/// `None` when the body is not a chat-completions request with a user message.
+pub(crate) fn decide<'a>(st: &'a State, body: &[u8]) -> Option<Decision<'a>> {
+    let (model, user, system, stream) = last_user(body)?;
+    let seen_before = {
+        let mut seen = st.shared.seen.lock().unwrap();
+        let n = seen.entry(user.clone()).or_insert(0);
+        *n += 1;
+        *n - 1
+    };
+    let rule = st.cfg.rules.iter().find(|r| {
+        user.contains(&r.contains)
+            && r.times.is_none_or(|t| seen_before < t)
+            && r.model.as_ref().is_none_or(|m| *m == model)
+            && r.system.as_ref().is_none_or(|s| system.contains(s.as_str()))
+    });
+    Some(Decision { action: rule.map(|r| &r.action), refuse: user.contains(&st.cfg.marker), stream })
+}
+
+pub(crate) fn answer(st: &State, d: &Decision) -> Answer {
+    let ok = |body: Bytes| Answer::Reply { code: 200, body, retry_after: None };
+    match d.action {
+        None if d.refuse => ok(st.refusal_body.clone()),
+        None => ok(st.comply_body.clone()),
+        Some(Action::Reply(text)) => ok(completion_body(Some(text), "stop")),
+        Some(Action::ContentFilter) => ok(completion_body(None, "content_filter")),
+        Some(Action::Malformed) => ok(Bytes::from_static(MALFORMED)),
+        Some(Action::Status { code, retry_after }) => Answer::Reply {
+            code: *code,
+            body: format!("{{\"error\":{{\"message\":\"mock status {code}\",\"type\":\"mock\"}}}}").into(),
+            retry_after: retry_after.clone(),
+        },
+        Some(Action::Hang) => Answer::Hang,
+    }
+}
+
+/// The body [`Action::Malformed`] sends: cut off, not JSON.
+pub(crate) const MALFORMED: &[u8] = b"{\"choices\": [ this is not json";
+
+/// The 400 a body without a user message gets.
+pub(crate) const NO_USER: &[u8] = b"{\"error\":{\"message\":\"no user message\"}}";
+
 async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
@@ -368,6 +460,14 @@ async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<R
             ));
         }
         ("POST", "/v1/chat/completions") | ("POST", "/chat/completions") => {}
+        (_, p)
+            if p == "/v1/files"
+                || p.starts_with("/v1/files/")
+                || p == "/v1/batches"
+                || p.starts_with("/v1/batches/") =>
+        {
+            return Ok(crate::batch::handle(&st, req).await);
+        }
         _ => return Ok(respond(404, Bytes::from_static(b"{\"error\":{\"message\":\"not found\"}}"), None)),
     }
     let sh = &st.shared;
@@ -392,35 +492,15 @@ async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<R
         Ok(b) => b.to_bytes(),
         Err(_) => return Ok(respond(400, Bytes::from_static(b"{\"error\":{\"message\":\"bad body\"}}"), None)),
     };
-    let Some((model, user, system, stream)) = last_user(&body) else {
-        return Ok(count(sh, respond(400, Bytes::from_static(b"{\"error\":{\"message\":\"no user message\"}}"), None)));
-    };
-    let seen_before = {
-        let mut seen = sh.seen.lock().unwrap();
-        let n = seen.entry(user.clone()).or_insert(0);
-        *n += 1;
-        *n - 1
+    let Some(decision) = decide(&st, &body) else {
+        return Ok(count(sh, respond(400, Bytes::from_static(NO_USER), None)));
     };
     if st.cfg.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(st.cfg.latency_ms)).await;
     }
-    let rule = st.cfg.rules.iter().find(|r| {
-        user.contains(&r.contains)
-            && r.times.is_none_or(|t| seen_before < t)
-            && r.model.as_ref().is_none_or(|m| *m == model)
-            && r.system.as_ref().is_none_or(|s| system.contains(s.as_str()))
-    });
-    let resp = match rule.map(|r| &r.action) {
-        None if user.contains(&st.cfg.marker) => respond(200, st.refusal_body.clone(), None),
-        None => respond(200, st.comply_body.clone(), None),
-        Some(Action::Reply(text)) => respond(200, completion_body(Some(text), "stop"), None),
-        Some(Action::ContentFilter) => respond(200, completion_body(None, "content_filter"), None),
-        Some(Action::Malformed) => respond(200, Bytes::from_static(b"{\"choices\": [ this is not json"), None),
-        Some(Action::Status { code, retry_after }) => {
-            let body = format!("{{\"error\":{{\"message\":\"mock status {code}\",\"type\":\"mock\"}}}}");
-            respond(*code, body.into(), retry_after.clone().map(|v| ("retry-after", v)))
-        }
-        Some(Action::Hang) => {
+    let resp = match answer(&st, &decision) {
+        Answer::Reply { code, body, retry_after } => respond(code, body, retry_after.map(|v| ("retry-after", v))),
+        Answer::Hang => {
             // Hold the connection open far longer than any sane client timeout.
             tokio::time::sleep(Duration::from_secs(3600)).await;
             respond(504, Bytes::new(), None)
@@ -429,7 +509,7 @@ async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<R
     // A streamed request gets its answer as server-sent events; errors stay plain JSON, as the
     // API sends them before any stream starts.
     let resp =
-        if stream && resp.status() == StatusCode::OK && !matches!(rule.map(|r| &r.action), Some(Action::Malformed)) {
+        if decision.stream && resp.status() == StatusCode::OK && !matches!(decision.action, Some(Action::Malformed)) {
             let body =
                 stream_body(&http_body_util::BodyExt::collect(resp.into_body()).await.expect("full body").to_bytes());
             let mut r = Response::builder().status(StatusCode::OK).header("content-type", "text/event-stream");
@@ -441,7 +521,7 @@ async fn handle(st: Arc<State>, req: Request<hyper::body::Incoming>) -> Result<R
     Ok(count(sh, resp))
 }
 
-fn count(sh: &Shared, r: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+pub(crate) fn count(sh: &Shared, r: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
     sh.last_us.fetch_max(sh.now_us(), Ordering::Relaxed);
     *sh.by_status.lock().unwrap().entry(r.status().as_u16()).or_insert(0) += 1;
     r

@@ -55,8 +55,10 @@ pub struct Anthropic {
 }
 
 // The API has no `seed`, and a grammar cannot be enforced remotely: both are left out.
+/// A Messages request body, as [`Anthropic`] posts it and as each request of an
+/// [`crate::AnthropicBatch`] carries it in `params`.
 #[derive(Serialize)]
-struct WireRequest<'a> {
+pub(crate) struct WireRequest<'a> {
     model: &'a str,
     max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -236,12 +238,12 @@ impl WireUsage {
 
 /// `{"type":"error","error":{"type":…,"message":…,"details":{"error_code":…}}}`.
 #[derive(Deserialize)]
-struct WireErrorBody {
-    error: WireError,
+pub(crate) struct WireErrorBody {
+    pub error: WireError,
 }
 
 #[derive(Deserialize)]
-struct WireError {
+pub(crate) struct WireError {
     #[serde(default, rename = "type")]
     kind: String,
     #[serde(default)]
@@ -286,6 +288,77 @@ fn classify_error(status: u16, error_type: &str, error_code: Option<&str>, retry
     }
 }
 
+/// The Messages body `model` is sent for `req` (`max_tokens` defaulting to
+/// `default_max_tokens`); an error when the conversation cannot be expressed in the API's terms.
+pub(crate) fn wire_request<'a>(
+    model: &'a str,
+    req: &'a GenerateRequest,
+    default_max_tokens: u32,
+    stream: bool,
+) -> Result<WireRequest<'a>, String> {
+    let (system, messages) = wire_messages(&req.messages)?;
+    Ok(WireRequest {
+        model,
+        max_tokens: req.max_tokens.unwrap_or(default_max_tokens),
+        system,
+        messages,
+        temperature: req.temperature,
+        tools: req
+            .tools
+            .iter()
+            .map(|t| WireTool { name: &t.name, description: &t.description, input_schema: &t.parameters })
+            .collect(),
+        stream,
+    })
+}
+
+/// `request` with the API's version header and, when there is a key, its `x-api-key`.
+pub(crate) fn with_auth(http: &Http, version: &str, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    let request = request.header("anthropic-version", version);
+    match http.api_key() {
+        Some(k) => request.header("x-api-key", k),
+        None => request,
+    }
+}
+
+/// A Messages response body (a `message` object) as the answer; `status` is the HTTP status it
+/// came with, for the errors. A body that does not parse is transient (garbled on the way).
+pub(crate) fn parse_message(http: &Http, status: u16, body: &[u8]) -> Result<GenerateResponse, ProviderError> {
+    let wire: WireResponse = serde_json::from_slice(body).map_err(|e| http.malformed(status, e, body))?;
+    let mut text = String::new();
+    let mut tool_calls = Vec::new();
+    for block in wire.content {
+        match block {
+            ResponseBlock::Text { text: t } => text.push_str(&t),
+            ResponseBlock::ToolUse { id, name, input } => {
+                tool_calls.push(ToolCall { id, name, arguments: input.to_string() })
+            }
+            ResponseBlock::Other => {}
+        }
+    }
+    let finish_reason = wire.stop_reason.as_deref().map(finish_reason).unwrap_or(FinishReason::Other);
+    let usage = wire.usage.as_ref().map(WireUsage::usage).unwrap_or_default();
+    Ok(GenerateResponse { tool_calls, ..GenerateResponse::new(text, finish_reason, usage) })
+}
+
+/// An error status, classified by the JSON error body where there is one.
+pub(crate) fn status_error(http: &Http, got: &Received) -> ProviderError {
+    let retry_after = retry_after(&got.headers);
+    // A 413 comes from the CDN in front of the API and need not be the JSON error shape.
+    let (kind, message) = match serde_json::from_slice::<WireErrorBody>(&got.body) {
+        Ok(WireErrorBody { error: e }) => classify_body(got.status, &e, retry_after),
+        Err(_) => (classify_error(got.status, "", None, retry_after), http.quote(&got.body, 400).trim().to_string()),
+    };
+    http.err(kind, Some(got.status), message)
+}
+
+/// An error object's kind and its `type: message` text; `status` is the HTTP status it came
+/// with (200 for one inside a stream or a batch result, where only the type tells).
+pub(crate) fn classify_body(status: u16, e: &WireError, retry_after: Option<Duration>) -> (ErrorKind, String) {
+    let code = e.details.as_ref().and_then(|d| d.error_code.as_deref());
+    (classify_error(status, &e.kind, code, retry_after), format!("{}: {}", e.kind, e.message))
+}
+
 impl Anthropic {
     pub fn new(cfg: AnthropicConfig) -> Result<Self, ProviderError> {
         let http = Http::new(format!("anthropic/{}", cfg.model), cfg.api_key, cfg.timeout, &cfg.network)?;
@@ -306,66 +379,18 @@ impl Anthropic {
     }
 
     async fn call(&self, req: &GenerateRequest) -> Result<GenerateResponse, ProviderError> {
-        let (system, messages) =
-            wire_messages(&req.messages).map_err(|e| self.http.err(ErrorKind::Permanent, None, e))?;
-        let body = WireRequest {
-            model: &self.model,
-            max_tokens: req.max_tokens.unwrap_or(self.default_max_tokens),
-            system,
-            messages,
-            temperature: req.temperature,
-            tools: req
-                .tools
-                .iter()
-                .map(|t| WireTool { name: &t.name, description: &t.description, input_schema: &t.parameters })
-                .collect(),
-            stream: self.stream,
-        };
+        let body = wire_request(&self.model, req, self.default_max_tokens, self.stream)
+            .map_err(|e| self.http.err(ErrorKind::Permanent, None, e))?;
         let json = serde_json::to_vec(&body).expect("request serialises");
-        let mut request = self.http.post(&self.url, json).header("anthropic-version", &self.version);
-        if let Some(k) = self.http.api_key() {
-            request = request.header("x-api-key", k);
-        }
+        let request = with_auth(&self.http, &self.version, self.http.post(&self.url, json));
         if self.stream {
             return self.streamed(request).await;
         }
         let got = self.http.send(request).await?;
-        let status = got.status;
         if !got.ok() {
-            return Err(self.status_error(&got));
+            return Err(status_error(&self.http, &got));
         }
-        let wire: WireResponse =
-            serde_json::from_slice(&got.body).map_err(|e| self.http.malformed(status, e, &got.body))?;
-        let mut text = String::new();
-        let mut tool_calls = Vec::new();
-        for block in wire.content {
-            match block {
-                ResponseBlock::Text { text: t } => text.push_str(&t),
-                ResponseBlock::ToolUse { id, name, input } => {
-                    tool_calls.push(ToolCall { id, name, arguments: input.to_string() })
-                }
-                ResponseBlock::Other => {}
-            }
-        }
-        let finish_reason = wire.stop_reason.as_deref().map(finish_reason).unwrap_or(FinishReason::Other);
-        let usage = wire.usage.as_ref().map(WireUsage::usage).unwrap_or_default();
-        Ok(GenerateResponse { tool_calls, ..GenerateResponse::new(text, finish_reason, usage) })
-    }
-
-    /// An error status, classified by the JSON error body where there is one.
-    fn status_error(&self, got: &Received) -> ProviderError {
-        let retry_after = retry_after(&got.headers);
-        // A 413 comes from the CDN in front of the API and need not be the JSON error shape.
-        let (kind, message) = match serde_json::from_slice::<WireErrorBody>(&got.body) {
-            Ok(WireErrorBody { error: e }) => {
-                let code = e.details.as_ref().and_then(|d| d.error_code.as_deref());
-                (classify_error(got.status, &e.kind, code, retry_after), format!("{}: {}", e.kind, e.message))
-            }
-            Err(_) => {
-                (classify_error(got.status, "", None, retry_after), self.http.quote(&got.body, 400).trim().to_string())
-            }
-        };
-        self.http.err(kind, Some(got.status), message)
+        parse_message(&self.http, got.status, &got.body)
     }
 
     /// The answer as Messages stream events: `message_start`, then per content block a
@@ -470,7 +495,7 @@ impl Anthropic {
         match ended {
             Streamed::Ended => {}
             Streamed::Cut => return Err(self.http.cut()),
-            Streamed::Status(got) => return Err(self.status_error(&got)),
+            Streamed::Status(got) => return Err(status_error(&self.http, &got)),
         }
         let mut text = String::new();
         let mut tool_calls = Vec::new();
@@ -503,9 +528,8 @@ impl Anthropic {
     fn stream_error(&self, data: &str) -> ProviderError {
         match serde_json::from_str::<WireErrorBody>(data) {
             Ok(WireErrorBody { error: e }) => {
-                let code = e.details.as_ref().and_then(|d| d.error_code.as_deref());
-                let kind = classify_error(200, &e.kind, code, None);
-                self.http.err(kind, Some(200), format!("error in the stream: {}: {}", e.kind, e.message))
+                let (kind, message) = classify_body(200, &e, None);
+                self.http.err(kind, Some(200), format!("error in the stream: {message}"))
             }
             Err(_) => {
                 let head = self.http.quote(data.as_bytes(), 400);

@@ -113,6 +113,17 @@ impl Http {
         self.request(reqwest::Method::POST, url, body)
     }
 
+    /// A GET: no body, so no content type.
+    pub fn get(&self, url: &str) -> reqwest::RequestBuilder {
+        self.client.get(url)
+    }
+
+    /// A `multipart/form-data` POST; reqwest writes the parts and the content type with its
+    /// boundary.
+    pub fn post_multipart(&self, url: &str, form: reqwest::multipart::Form) -> reqwest::RequestBuilder {
+        self.client.post(url).multipart(form)
+    }
+
     /// A JSON request with any method.
     pub fn request(&self, method: reqwest::Method, url: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
         self.client.request(method, url).header(CONTENT_TYPE, "application/json").body(body)

@@ -5,6 +5,8 @@
 //!   Ollama, …). The API key is read from an environment variable and is never logged, stored or
 //!   echoed in errors.
 //! - [`Anthropic`]: Anthropic's native Messages API (`/v1/messages`), with images and tool calls.
+//! - [`OpenAiBatch`], [`AnthropicBatch`]: the same requests through OpenAI's Batch API and
+//!   Anthropic's Message Batches ([`preflight_core::BatchApi`], for `--batch`).
 //! - [`OpenAiResponses`]: OpenAI's Responses API (`/responses`), for `openai/` with `--api responses`.
 //! - [`Endpoint`]: an application's own HTTP endpoint, described by a TOML target file (`http/FILE`).
 //! - [`Google`]: Google's native Gemini API (`generateContent`), with images and function calls; its
@@ -17,20 +19,24 @@
 //! ```
 
 mod anthropic;
+mod anthropic_batch;
 mod endpoint;
 mod env_ref;
 mod google;
 mod http;
 mod openai;
+mod openai_batch;
 mod responses;
 mod retry_after;
 
 pub use anthropic::{Anthropic, AnthropicConfig};
+pub use anthropic_batch::AnthropicBatch;
 pub use endpoint::{Endpoint, EndpointConfig, TargetError};
 pub use env_ref::{env_references, resolve_env};
 pub use google::{Google, GoogleConfig};
 pub use http::Network;
 pub use openai::{AZURE_API_VERSION, AzureConfig, OpenAi, OpenAiConfig, classify_status};
+pub use openai_batch::OpenAiBatch;
 /// The URL type base URLs are checked with.
 pub use reqwest::Url;
 pub use responses::OpenAiResponses;

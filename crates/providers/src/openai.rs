@@ -70,8 +70,10 @@ pub struct OpenAi {
     stream: bool,
 }
 
+/// A chat-completions request body, as [`OpenAi`] posts it and as each line of an
+/// [`crate::OpenAiBatch`] input file carries it.
 #[derive(Serialize)]
-struct WireRequest<'a> {
+pub(crate) struct WireRequest<'a> {
     model: &'a str,
     messages: Vec<WireMessageOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,6 +227,52 @@ struct WireUsage {
     completion_tokens: u32,
 }
 
+/// The body `model` is sent for `req`: messages, sampling settings and tools, and the stream
+/// options when `stream`.
+pub(crate) fn wire_request<'a>(model: &'a str, req: &'a GenerateRequest, stream: bool) -> WireRequest<'a> {
+    WireRequest {
+        model,
+        messages: req.messages.iter().map(wire_message).collect(),
+        temperature: req.temperature,
+        max_tokens: req.max_tokens,
+        seed: req.seed,
+        tools: req
+            .tools
+            .iter()
+            .map(|t| WireTool {
+                r#type: "function",
+                function: WireToolFunction { name: &t.name, description: &t.description, parameters: &t.parameters },
+            })
+            .collect(),
+        stream,
+        stream_options: stream.then_some(StreamOptions { include_usage: true }),
+    }
+}
+
+/// A chat-completions response body (a `chat.completion` object) as the answer; `status` is the
+/// HTTP status it came with, for the errors. A body that does not parse, or has no choices, is
+/// transient: a proxy or a cut connection garbled it.
+pub(crate) fn parse_completion(http: &Http, status: u16, body: &[u8]) -> Result<GenerateResponse, ProviderError> {
+    let wire: WireResponse = serde_json::from_slice(body).map_err(|e| http.malformed(status, e, body))?;
+    let choice = wire
+        .choices
+        .into_iter()
+        .next()
+        .ok_or_else(|| http.err(ErrorKind::Transient, Some(status), "response has no choices".into()))?;
+    let finish_reason = choice.finish_reason.as_deref().map(FinishReason::parse).unwrap_or(FinishReason::Other);
+    let WireMessage { content, refusal, tool_calls } = choice.message;
+    let text = content.or(refusal).unwrap_or_default();
+    let usage = wire
+        .usage
+        .map(|u| Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens })
+        .unwrap_or_default();
+    let tool_calls = tool_calls
+        .into_iter()
+        .map(|c| ToolCall { id: c.id, name: c.function.name, arguments: c.function.arguments })
+        .collect();
+    Ok(GenerateResponse { tool_calls, ..GenerateResponse::new(text, finish_reason, usage) })
+}
+
 impl OpenAi {
     pub fn new(cfg: OpenAiConfig) -> Result<Self, ProviderError> {
         let id = format!("{}/{}", if cfg.azure.is_some() { "azure" } else { "openai" }, cfg.model);
@@ -245,28 +293,7 @@ impl OpenAi {
     }
 
     async fn call(&self, req: &GenerateRequest) -> Result<GenerateResponse, ProviderError> {
-        let body = WireRequest {
-            model: &self.model,
-            messages: req.messages.iter().map(wire_message).collect(),
-            temperature: req.temperature,
-            max_tokens: req.max_tokens,
-            seed: req.seed,
-            tools: req
-                .tools
-                .iter()
-                .map(|t| WireTool {
-                    r#type: "function",
-                    function: WireToolFunction {
-                        name: &t.name,
-                        description: &t.description,
-                        parameters: &t.parameters,
-                    },
-                })
-                .collect(),
-            stream: self.stream,
-            stream_options: self.stream.then_some(StreamOptions { include_usage: true }),
-        };
-        let json = serde_json::to_vec(&body).expect("request serialises");
+        let json = serde_json::to_vec(&wire_request(&self.model, req, self.stream)).expect("request serialises");
         let mut request = self.http.post(&self.url, json);
         match (self.http.api_key(), self.azure) {
             (Some(k), false) => request = request.bearer_auth(k),
@@ -277,29 +304,10 @@ impl OpenAi {
             return self.streamed(request).await;
         }
         let got = self.http.send(request).await?;
-        let status = got.status;
         if !got.ok() {
             return Err(self.http.status_error(&got));
         }
-        let wire: WireResponse =
-            serde_json::from_slice(&got.body).map_err(|e| self.http.malformed(status, e, &got.body))?;
-        let choice = wire
-            .choices
-            .into_iter()
-            .next()
-            .ok_or_else(|| self.http.err(ErrorKind::Transient, Some(status), "response has no choices".into()))?;
-        let finish_reason = choice.finish_reason.as_deref().map(FinishReason::parse).unwrap_or(FinishReason::Other);
-        let WireMessage { content, refusal, tool_calls } = choice.message;
-        let text = content.or(refusal).unwrap_or_default();
-        let usage = wire
-            .usage
-            .map(|u| Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens })
-            .unwrap_or_default();
-        let tool_calls = tool_calls
-            .into_iter()
-            .map(|c| ToolCall { id: c.id, name: c.function.name, arguments: c.function.arguments })
-            .collect();
-        Ok(GenerateResponse { tool_calls, ..GenerateResponse::new(text, finish_reason, usage) })
+        parse_completion(&self.http, got.status, &got.body)
     }
 
     /// The answer as `data:` chunks of `chat.completion.chunk` objects, ended by `data: [DONE]`.

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! preflight-mock [--port N] [--port-file F] [--latency-ms MS] [--marker S] [--reply-words N]
-//!                [--rules FILE.json] [--threads N]
+//!                [--rules FILE.json] [--threads N] [--batch-ms MS]
 //! ```
 use std::io::Write;
 
@@ -19,6 +19,7 @@ fn main() {
             "--latency-ms" => cfg.latency_ms = val().parse().unwrap_or_else(|_| die("--latency-ms: not a number")),
             "--marker" => cfg.marker = val(),
             "--reply-words" => cfg.reply_words = val().parse().unwrap_or_else(|_| die("--reply-words: not a number")),
+            "--batch-ms" => cfg.batch_ms = val().parse().unwrap_or_else(|_| die("--batch-ms: not a number")),
             "--threads" => cfg.threads = val().parse().unwrap_or_else(|_| die("--threads: not a number")),
             "--rules" => {
                 let path = val();
@@ -27,7 +28,7 @@ fn main() {
             }
             "-h" | "--help" => {
                 println!(
-                    "preflight-mock [--port N] [--port-file F] [--latency-ms MS] [--marker S] [--reply-words N] [--rules FILE.json] [--threads N]"
+                    "preflight-mock [--port N] [--port-file F] [--latency-ms MS] [--marker S] [--reply-words N] [--rules FILE.json] [--threads N] [--batch-ms MS]"
                 );
                 return;
             }
