@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# System packages preflight needs to build llama.cpp (cmake, clang, libclang for bindgen).
+# System packages preflight needs: to build llama.cpp (cmake, clang, libclang for bindgen), and
+# for the agent sandboxes (bubblewrap; iproute2 brings a sandbox's loopback up; util-linux's
+# unshare, nsenter, prlimit and setpriv).
 # Installs them with apt-get when missing; does nothing when they are there.
 set -euo pipefail
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v clang >/dev/null 2>&1 || missing+=(clang)
 ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || missing+=(libclang-dev)
+[ -x /usr/bin/bwrap ] || missing+=(bubblewrap)
+[ -x /usr/sbin/ip ] || missing+=(iproute2)
+for p in nsenter unshare prlimit setpriv; do [ -x /usr/bin/$p ] || { missing+=(util-linux); break; }; done
 command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2

@@ -167,6 +167,19 @@ pub struct StoreArg {
     pub store: PathBuf,
 }
 
+/// Corporate networks: what every command that calls a provider over HTTP takes.
+#[derive(Args, Clone, Default)]
+pub struct NetArgs {
+    /// An extra header for every HTTP request, `"Name: value"` (repeatable); a credential goes
+    /// in as `{{env:VARIABLE}}`, never its value.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// PEM certificates to trust besides the system's (a TLS-inspecting proxy's root);
+    /// `SSL_CERT_FILE` replaces the system's roots instead.
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,
@@ -268,20 +281,26 @@ pub struct EvalArgs {
     pub no_cache: bool,
     /// Stream answers (server-sent events) from OpenAI-compatible, Anthropic and Gemini
     /// providers: each probe's time to first token is stored and reported.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "batch")]
     pub stream: bool,
+    /// Send the target's and the judges' requests through their providers' batch APIs (OpenAI
+    /// Batch, Anthropic Message Batches): half the price, answers within the API's 24-hour
+    /// window. Chunks and batch ids are journalled in the store, so a killed run resumes by
+    /// polling what it submitted and never submits a request twice.
+    #[arg(long)]
+    pub batch: bool,
+    /// With --batch: requests per batch.
+    #[arg(long, value_name = "N", requires = "batch", default_value_t = 1000)]
+    pub batch_size: usize,
+    /// With --batch: time between two status checks of a batch (e.g. `30s`, `5m`).
+    #[arg(long, value_name = "DURATION", requires = "batch", value_parser = parse_duration)]
+    pub batch_poll: Option<std::time::Duration>,
     /// Which OpenAI API `openai/` models speak: `chat` (chat completions, also every
     /// OpenAI-compatible server) or `responses` (OpenAI's Responses API) [default: chat].
     #[arg(long, value_name = "API", value_parser = ["chat", "responses"])]
     pub api: Option<String>,
-    /// An extra header for every HTTP request, `"Name: value"` (repeatable); a credential goes
-    /// in as `{{env:VARIABLE}}`, never its value.
-    #[arg(long = "header", value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
-    /// PEM certificates to trust besides the system's (a TLS-inspecting proxy's root);
-    /// `SSL_CERT_FILE` replaces the system's roots instead.
-    #[arg(long, value_name = "FILE")]
-    pub ca_bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub net: NetArgs,
     /// Release policy (TOML) [default: the built-in policy; see `preflight policy`].
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -515,6 +534,8 @@ pub struct JudgeCheckArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
     pub store: StoreArg,
 }
 
@@ -577,4 +598,6 @@ pub struct GenerateArgs {
     pub timeout: Option<f64>,
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub net: NetArgs,
 }

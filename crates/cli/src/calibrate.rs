@@ -76,6 +76,8 @@ pub fn check_command(a: JudgeCheckArgs) -> Result<i32> {
         timeout: Duration::from_secs_f64(a.timeout.unwrap_or(120.0)),
         cache_root: &cache_root,
         confidence: a.confidence,
+        headers: &a.net.headers,
+        ca_bundle: a.net.ca_bundle.as_deref(),
     };
     let r = check(&c, &store)?;
     if a.json {

@@ -9,7 +9,7 @@ use preflight_core::{Event, Observer};
 use preflight_report::Progress;
 use preflight_session::{
     Finish, Overrides, Paths, RunConfig, Session, Signals, Start,
-    config::{SeqConfig, parse_price},
+    config::{BatchSettings, SeqConfig, parse_price},
     default_base_url, suites,
 };
 
@@ -36,9 +36,13 @@ fn config(args: &EvalArgs) -> Result<RunConfig> {
     cfg.policy = args.policy.clone().map(|p| std::fs::canonicalize(&p).unwrap_or(p));
     cfg.cache = !args.no_cache;
     cfg.stream = args.stream;
+    cfg.batch = args.batch.then(|| BatchSettings {
+        size: args.batch_size,
+        poll_secs: args.batch_poll.map_or(BatchSettings::default().poll_secs, |d| d.as_secs_f64()),
+    });
     cfg.responses_api = args.api.as_deref() == Some("responses");
-    cfg.headers = args.headers.clone();
-    cfg.ca_bundle = args.ca_bundle.clone().map(|p| std::fs::canonicalize(&p).unwrap_or(p));
+    cfg.headers = args.net.headers.clone();
+    cfg.ca_bundle = args.net.ca_bundle.clone().map(|p| std::fs::canonicalize(&p).unwrap_or(p));
     cfg.only = args.only.clone();
     cfg.max_tokens = args.max_tokens;
     cfg.attacker = args.attacker.clone();

@@ -24,6 +24,8 @@ pub fn command(a: GenerateArgs) -> Result<i32> {
         rounds: a.rounds,
         seed: a.seed,
         cache_dir: &cache_dir,
+        headers: &a.net.headers,
+        ca_bundle: a.net.ca_bundle.as_deref(),
     })?;
     outln!(
         "{:<16} {:<14} {:>6} {:>11} {:>13} {:>10}",

@@ -127,6 +127,18 @@ pub struct ToolCall {
     pub id: String,
     pub name: String,
     pub arguments: String,
+    /// Opaque data the provider issued with the call and wants back when the conversation is
+    /// replayed (Gemini's thought signature). Left out of the serialised form when absent, so
+    /// requests without it keep their cache keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl ToolCall {
+    /// A call without provider data.
+    pub fn new(id: impl Into<String>, name: impl Into<String>, arguments: impl Into<String>) -> ToolCall {
+        ToolCall { id: id.into(), name: name.into(), arguments: arguments.into(), signature: None }
+    }
 }
 
 /// What a request needs of a provider beyond text. A provider declares what it supports

@@ -330,9 +330,7 @@ pub(crate) fn parse_message(http: &Http, status: u16, body: &[u8]) -> Result<Gen
     for block in wire.content {
         match block {
             ResponseBlock::Text { text: t } => text.push_str(&t),
-            ResponseBlock::ToolUse { id, name, input } => {
-                tool_calls.push(ToolCall { id, name, arguments: input.to_string() })
-            }
+            ResponseBlock::ToolUse { id, name, input } => tool_calls.push(ToolCall::new(id, name, input.to_string())),
             ResponseBlock::Other => {}
         }
     }
@@ -510,7 +508,7 @@ impl Anthropic {
                     } else {
                         serde_json::from_str::<serde_json::Value>(&json).map(|v| v.to_string()).unwrap_or(json)
                     };
-                    tool_calls.push(ToolCall { id, name, arguments });
+                    tool_calls.push(ToolCall::new(id, name, arguments));
                 }
                 StreamBlock::Other => {}
             }

@@ -69,9 +69,9 @@ pub struct Google {
 }
 
 /// Gemini 3 rejects (400) a model turn whose first function call lacks the thought signature it
-/// issued with it. [`ToolCall`] has nowhere to keep that signature, so every replayed turn carries
-/// the value Google documents for calls it did not sign (history from other models, hand-built
-/// transcripts); older models ignore it. The cost: the model does not get its earlier reasoning back.
+/// issued with it. A call Gemini signed carries its signature back ([`ToolCall::signature`]); a
+/// turn whose first call has none (history from other models, hand-built transcripts) carries
+/// the value Google documents for calls it did not sign; older models ignore both.
 const UNSIGNED_CALL: &str = "skip_thought_signature_validator";
 
 /// Finish reasons meaning a filter withheld (part of) the answer.
@@ -125,6 +125,9 @@ struct WirePart {
     thought: Option<bool>,
     #[serde(default)]
     function_call: Option<WireFunctionCall>,
+    /// Gemini 3's signature of the reasoning behind a function call: sent back with the call.
+    #[serde(default)]
+    thought_signature: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -248,7 +251,7 @@ impl Google {
                 text.push_str(&t);
             }
             if let Some(call) = part.function_call {
-                tool_calls.push(tool_call(call, tool_calls.len()));
+                tool_calls.push(tool_call(call, part.thought_signature, tool_calls.len()));
             }
         }
         let finish_reason = finish_reason(candidate.finish_reason.as_deref(), !tool_calls.is_empty());
@@ -327,7 +330,7 @@ impl Google {
                     }
                     if let Some(call) = part.function_call {
                         let n = answer.tool_calls.len();
-                        answer.tool_calls.push(tool_call(call, n));
+                        answer.tool_calls.push(tool_call(call, part.thought_signature, n));
                     }
                 }
                 match candidate.finish_reason {
@@ -350,13 +353,15 @@ impl Google {
     }
 }
 
-/// A `functionCall` part as a [`ToolCall`]; Gemini's id when it sent one, else `call_{n}`.
-fn tool_call(call: WireFunctionCall, n: usize) -> ToolCall {
+/// A `functionCall` part as a [`ToolCall`]; Gemini's id when it sent one, else `call_{n}`; the
+/// part's thought signature kept to be sent back.
+fn tool_call(call: WireFunctionCall, signature: Option<String>, n: usize) -> ToolCall {
     let args = call.args.unwrap_or_else(|| json!({}));
     ToolCall {
         id: call.id.filter(|id| !id.is_empty()).unwrap_or_else(|| format!("call_{n}")),
         name: call.name,
         arguments: serde_json::to_string(&args).expect("JSON value serialises"),
+        signature: signature.filter(|s| !s.is_empty()),
     }
 }
 
@@ -433,8 +438,11 @@ fn wire_request(req: &GenerateRequest) -> Value {
     let contents: Vec<Value> = contents
         .into_iter()
         .map(|(role, mut parts)| {
+            // The turn's first call must be signed: its own signature when the model gave one,
+            // else the value for calls the model did not sign.
             if role == "model"
                 && let Some(first) = parts.iter_mut().find(|p| p.get("functionCall").is_some())
+                && first.get("thoughtSignature").is_none()
             {
                 first["thoughtSignature"] = UNSIGNED_CALL.into();
             }
@@ -497,7 +505,10 @@ fn model_parts(m: &Message) -> Vec<Value> {
         if let Some(id) = echoed_id(&c.id) {
             call["id"] = id.into();
         }
-        json!({ "functionCall": call })
+        match &c.signature {
+            Some(sig) => json!({ "functionCall": call, "thoughtSignature": sig }),
+            None => json!({ "functionCall": call }),
+        }
     }));
     parts
 }

@@ -266,10 +266,8 @@ pub(crate) fn parse_completion(http: &Http, status: u16, body: &[u8]) -> Result<
         .usage
         .map(|u| Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens })
         .unwrap_or_default();
-    let tool_calls = tool_calls
-        .into_iter()
-        .map(|c| ToolCall { id: c.id, name: c.function.name, arguments: c.function.arguments })
-        .collect();
+    let tool_calls =
+        tool_calls.into_iter().map(|c| ToolCall::new(c.id, c.function.name, c.function.arguments)).collect();
     Ok(GenerateResponse { tool_calls, ..GenerateResponse::new(text, finish_reason, usage) })
 }
 
@@ -339,7 +337,7 @@ impl OpenAi {
                     refusal.push_str(d.refusal.as_deref().unwrap_or(""));
                     for part in d.tool_calls {
                         while calls.len() <= part.index {
-                            calls.push(ToolCall { id: String::new(), name: String::new(), arguments: String::new() });
+                            calls.push(ToolCall::new("", "", ""));
                         }
                         let call = &mut calls[part.index];
                         call.id.push_str(part.id.as_deref().unwrap_or(""));

@@ -162,11 +162,11 @@ impl OpenAiResponses {
                         }
                     }
                 }
-                Some("function_call") => tool_calls.push(ToolCall {
-                    id: item["call_id"].as_str().unwrap_or_default().to_string(),
-                    name: item["name"].as_str().unwrap_or_default().to_string(),
-                    arguments: item["arguments"].as_str().unwrap_or("{}").to_string(),
-                }),
+                Some("function_call") => tool_calls.push(ToolCall::new(
+                    item["call_id"].as_str().unwrap_or_default(),
+                    item["name"].as_str().unwrap_or_default(),
+                    item["arguments"].as_str().unwrap_or("{}"),
+                )),
                 // Reasoning summaries and built-in tools' items are not the answer.
                 _ => {}
             }

@@ -318,8 +318,8 @@ async fn tool_call_round_trip() {
 #[tokio::test]
 async fn parallel_tool_results_share_one_user_turn() {
     let server = Scripted::start(|_: &Recorded| text_message("done", "end_turn")).unwrap();
-    let a = preflight_core::ToolCall { id: "toolu_a".into(), name: "f".into(), arguments: "{\"x\":1}".into() };
-    let b = preflight_core::ToolCall { id: "toolu_b".into(), name: "g".into(), arguments: "not json".into() };
+    let a = preflight_core::ToolCall::new("toolu_a", "f", "{\"x\":1}");
+    let b = preflight_core::ToolCall::new("toolu_b", "g", "not json");
     let assistant = Message { tool_calls: vec![a.clone(), b.clone()], ..Message::assistant("") };
     let req = request(vec![
         Message::user("go"),

@@ -342,6 +342,7 @@ async fn a_function_call_round_trip() {
     assert_eq!(resp.tool_calls.len(), 1);
     let call = &resp.tool_calls[0];
     assert_eq!((call.id.as_str(), call.name.as_str()), ("call_0", "get_weather"));
+    assert_eq!(call.signature.as_deref(), Some("CiQB0e2Kb8Xw"));
     let args: Value = serde_json::from_str(&call.arguments).unwrap();
     assert_eq!(args, json!({"city": "Paris", "unit": "celsius"}));
 
@@ -372,8 +373,9 @@ async fn a_function_call_round_trip() {
         contents[1],
         json!({"role": "model", "parts": [{
             "functionCall": {"name": "get_weather", "args": {"city": "Paris", "unit": "celsius"}},
-            "thoughtSignature": "skip_thought_signature_validator"
-        }]})
+            "thoughtSignature": "CiQB0e2Kb8Xw"
+        }]}),
+        "the signed call goes back with its own signature"
     );
     assert_eq!(
         contents[2],
@@ -597,8 +599,10 @@ async fn a_streamed_function_call_comes_back_whole() {
     let call = &resp.tool_calls[0];
     assert_eq!((call.id.as_str(), call.name.as_str()), ("call_0", "get_weather"));
     assert_eq!(serde_json::from_str::<Value>(&call.arguments).unwrap(), json!({"city": "Paris", "unit": "celsius"}));
+    assert_eq!(call.signature.as_deref(), Some("CiQB0e2Kb8Xw"), "the signature streamed with the call is kept");
     let call = &resp.tool_calls[1];
     assert_eq!((call.id.as_str(), call.name.as_str(), call.arguments.as_str()), ("fc-b", "get_time", "{}"));
+    assert_eq!(call.signature, None);
 }
 
 #[tokio::test]

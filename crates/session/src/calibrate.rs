@@ -7,7 +7,7 @@
 use std::{path::Path, sync::Arc, time::Duration};
 
 use anyhow::{Context, Result, bail};
-use preflight_core::{Expected, Message, Outcome, Sample, Scorer, Secrets};
+use preflight_core::{Expected, Message, Outcome, Sample, Scorer};
 use preflight_local::LocalOptions;
 use preflight_runner::Limits;
 use preflight_stats::{Confusion, JudgeQuality};
@@ -124,6 +124,9 @@ pub struct Check<'a> {
     pub timeout: Duration,
     pub cache_root: &'a Path,
     pub confidence: f64,
+    /// `--header` values (`{{env:NAME}}` for credentials) and `--ca-bundle`.
+    pub headers: &'a [String],
+    pub ca_bundle: Option<&'a Path>,
 }
 
 /// A judge on one label source.
@@ -161,12 +164,14 @@ fn tally(verdicts: &[(bool, Outcome)]) -> Confusion {
 pub fn check(c: &Check<'_>, store: &Store) -> Result<Checked> {
     let files: Vec<LabelFile> = c.labels.iter().map(|s| read_source(s, c.cache_root)).collect::<Result<_>>()?;
     let mut loader = Loader::new(c.timeout, c.cache_root, LocalOptions::default());
+    loader.network = crate::wiring::network(c.headers, c.ca_bundle)?;
     let wrap = Wrap {
         limits: Limits { concurrency: c.concurrency, ..Limits::default() },
         cache: None,
         events: None,
         spend: None,
-        secrets: Secrets::from_env(std::iter::once(c.api_key_env).chain(crate::wiring::NATIVE_KEY_VARIABLES)),
+        secrets: crate::wiring::secrets(c.api_key_env, c.headers),
+        batch: None,
     };
     c.setup.check().map_err(anyhow::Error::msg)?;
     let scorer: Arc<dyn Scorer> = match c.setup.decides() {

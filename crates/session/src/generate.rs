@@ -81,6 +81,9 @@ pub struct Spec<'a> {
     pub rounds: usize,
     pub seed: u64,
     pub cache_dir: &'a Path,
+    /// `--header` values (`{{env:NAME}}` for credentials) and `--ca-bundle`.
+    pub headers: &'a [String],
+    pub ca_bundle: Option<&'a Path>,
 }
 
 /// One taxonomy cell's result.
@@ -136,19 +139,16 @@ pub fn generate(spec: &Spec<'_>) -> Result<Generated> {
     };
     let cells = categories.len() * styles.len();
     let quota = spec.n.div_ceil(cells);
-    let raw = Loader::new(spec.timeout, spec.cache_dir, LocalOptions::default()).load(
-        spec.attacker,
-        spec.base_url,
-        spec.api_key_env,
-    )?;
+    let mut loader = Loader::new(spec.timeout, spec.cache_dir, LocalOptions::default());
+    loader.network = crate::wiring::network(spec.headers, spec.ca_bundle)?;
+    let raw = loader.load(spec.attacker, spec.base_url, spec.api_key_env)?;
     let wrap = Wrap {
         limits: Limits::default(),
         cache: None,
         events: None,
         spend: None,
-        secrets: preflight_core::Secrets::from_env(
-            std::iter::once(spec.api_key_env).chain(crate::wiring::NATIVE_KEY_VARIABLES),
-        ),
+        secrets: crate::wiring::secrets(spec.api_key_env, spec.headers),
+        batch: None,
     };
     let attacker: Arc<dyn Generate> = wrap.handle(raw);
 

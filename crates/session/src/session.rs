@@ -27,17 +27,17 @@ use preflight_runner::{
 };
 use preflight_scorers::RefusalDetector;
 use preflight_stats::{Policy, plan::Stop};
-use preflight_store::{Lease, NewRun, RunRow, SqliteCache, Store, StoreError, Writer};
+use preflight_store::{Lease, NewRun, RunRow, SqliteCache, Store, StoreError, StoreJournal, Writer};
 use preflight_suite::{ScorerSpec, Suite};
 
 use crate::{
     Cancel, Signals, attack,
     cancel::wait_for_signal,
-    config::{Overrides, RunConfig, Stage},
+    config::{OPEN_CHUNKS, Overrides, RunConfig, Stage},
     games,
     judges::{self, Decider, JudgeKind, JudgeSetup},
     sequential, suites,
-    wiring::{Loader, Raw, Wrap},
+    wiring::{BatchWrap, Loader, Raw, Wrap},
 };
 
 /// A run ends without a verdict when more than this share of its probes are harness errors
@@ -173,6 +173,8 @@ pub struct Session {
     cache: Option<Arc<SqliteCache>>,
     /// What each model's tokens cost (the spend meter's table).
     prices: Prices,
+    /// `--batch`: the store's batch journal.
+    journal: Option<Arc<dyn preflight_core::BatchJournal>>,
 }
 
 impl Session {
@@ -251,6 +253,10 @@ impl Session {
             games: suite.games.as_ref().map(games::count),
         };
         let secrets = Secrets::from_env(cfg.key_variables().iter().map(String::as_str));
+        let journal: Option<Arc<dyn preflight_core::BatchJournal>> = match cfg.batch {
+            Some(_) => Some(Arc::new(StoreJournal::open(&paths.store)?)),
+            None => None,
+        };
         Ok(Session {
             cfg,
             run_id,
@@ -270,6 +276,7 @@ impl Session {
             secrets,
             cache,
             prices,
+            journal,
         })
     }
 
@@ -327,6 +334,12 @@ impl Session {
             events: Some(events.clone()),
             spend: Some(spend.clone()),
             secrets: self.secrets.clone(),
+            batch: match (&self.cfg.batch, &self.journal) {
+                (Some(b), Some(j)) => {
+                    Some(BatchWrap { cfg: b.batcher(), open_chunks: OPEN_CHUNKS, journal: j.clone() })
+                }
+                _ => None,
+            },
         };
         let runner = self.runner(&wrap);
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
@@ -392,7 +405,7 @@ impl Session {
 
     fn runner(&self, wrap: &Wrap) -> Runner {
         let p = &self.providers;
-        let target = Arc::new(wrap.generator(p.target.clone()));
+        let target = Arc::new(wrap.batched(p.target.clone()));
         // The string rules, the classifier, a judge model: in that order, the last decides and the
         // others are kept as evidence.
         let mut scorers: Vec<Arc<dyn Scorer>> = Vec::new();
@@ -403,7 +416,7 @@ impl Session {
             scorers.push(c.clone());
         }
         if !p.judges.is_empty() {
-            scorers.push(self.judging.build(p.judges.iter().cloned().map(|r| wrap.generator(r)).collect()));
+            scorers.push(self.judging.build(p.judges.iter().cloned().map(|r| wrap.batched(r)).collect()));
         }
         let attacker = p.attacker.clone().map(|r| wrap.handle(r));
         let transform = self.plan.transform(attacker.clone(), self.suite.generation.seed.unwrap_or(0));
@@ -422,7 +435,10 @@ impl Session {
             },
             transform,
             procedure,
-            max_in_flight: self.cfg.limits.concurrency * (1 + usize::from(!p.judges.is_empty())),
+            max_in_flight: match &self.cfg.batch {
+                Some(b) => b.size * OPEN_CHUNKS,
+                None => self.cfg.limits.concurrency,
+            } * (1 + usize::from(!p.judges.is_empty())),
             abort_after_permanent: ABORT_AFTER_PERMANENT,
             abort_after_errors: ABORT_AFTER_ERRORS,
         }
@@ -644,7 +660,14 @@ fn load_providers(cfg: &RunConfig, judges: &[String], cache_root: &std::path::Pa
     loader.stream = cfg.stream;
     loader.responses_api = cfg.responses_api;
     loader.network = crate::wiring::network(&cfg.headers, cfg.ca_bundle.as_deref())?;
+    loader.batch = cfg.batch.is_some();
     let target = loader.load(&cfg.model, &cfg.base_url, &cfg.api_key_env)?;
+    if cfg.batch.is_some() && target.batch.is_none() {
+        bail!(
+            "--batch: {} has no batch API here (openai/ chat completions and anthropic/ have one; judges without one are asked directly)",
+            cfg.model
+        );
+    }
     let judge_url = cfg.judge_base_url.as_deref().unwrap_or(&cfg.base_url);
     let judges =
         judges.iter().map(|j| loader.load(j, judge_url, &cfg.judge_api_key_env)).collect::<Result<Vec<_>>>()?;

@@ -4,19 +4,22 @@
 //! run's limits, cache, secrets and spend meter. A local model named twice (target and judge on
 //! one GGUF) is loaded once.
 //!
+//! With `--batch` the OpenAI and Anthropic providers also get their batch API clients; the
+//! target and the judges then go through a [`Batcher`] ([`Wrap::batched`]).
+//!
 //! `--base-url` and `--api-key-env` configure the OpenAI-compatible provider; the native ones read
 //! their providers' conventional variables (the table in the README).
 
 use std::{path::Path, sync::Arc, time::Duration};
 
 use anyhow::{Context, Result, bail};
-use preflight_core::{Cache, Generate, Secrets};
+use preflight_core::{BatchApi, BatchJournal, Cache, Generate, Secrets};
 use preflight_local::{LocalModel, LocalOptions, models};
 use preflight_providers::{
-    AZURE_API_VERSION, Anthropic, AnthropicConfig, Endpoint, EndpointConfig, Google, GoogleConfig, ModelSpec, Network,
-    OpenAi, OpenAiConfig, OpenAiResponses, resolve_env,
+    AZURE_API_VERSION, Anthropic, AnthropicBatch, AnthropicConfig, Endpoint, EndpointConfig, Google, GoogleConfig,
+    ModelSpec, Network, OpenAi, OpenAiBatch, OpenAiConfig, OpenAiResponses, resolve_env,
 };
-use preflight_runner::{EventSink, Generator, Limits, Spend};
+use preflight_runner::{BatchConfig, Batcher, EventSink, Generator, Limits, Spend};
 
 /// `$OPENAI_BASE_URL`, else OpenAI's public endpoint.
 pub fn default_base_url() -> String {
@@ -59,6 +62,13 @@ pub fn network(headers: &[String], ca_bundle: Option<&Path>) -> Result<Network> 
     Ok(out)
 }
 
+/// The secrets of a command outside a run (`judge check`, `generate`): the key variable's, the
+/// native providers' and those the `--header` values read.
+pub fn secrets(key_env: &str, headers: &[String]) -> Secrets {
+    let refs: Vec<String> = headers.iter().flat_map(|h| preflight_providers::env_references(h)).collect();
+    Secrets::from_env(std::iter::once(key_env).chain(NATIVE_KEY_VARIABLES).chain(refs.iter().map(String::as_str)))
+}
+
 /// A variable's value, unset when empty.
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -75,6 +85,8 @@ pub fn cache_dir(flag: Option<&Path>) -> std::path::PathBuf {
 pub struct Raw {
     pub provider: Arc<dyn Generate>,
     pub namespace: String,
+    /// The same model's batch API, when the loader was asked for one and the provider has one.
+    pub batch: Option<Arc<dyn BatchApi>>,
 }
 
 /// Loads providers, sharing local models between roles.
@@ -88,6 +100,8 @@ pub struct Loader<'a> {
     pub responses_api: bool,
     /// Extra headers and CA bundle for every HTTP provider.
     pub network: Network,
+    /// Build each provider's batch API client too, where it has one (`--batch`).
+    pub batch: bool,
     loaded: Vec<(String, Raw)>,
 }
 
@@ -100,6 +114,7 @@ impl<'a> Loader<'a> {
             stream: false,
             responses_api: false,
             network: Network::default(),
+            batch: false,
             loaded: Vec::new(),
         }
     }
@@ -129,7 +144,11 @@ impl<'a> Loader<'a> {
                     .map(|d| d.as_secs())
                     .unwrap_or(0);
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                Ok(Raw { provider: Arc::new(model), namespace: format!("local|{name}|{}|{mtime}", meta.len()) })
+                Ok(Raw {
+                    provider: Arc::new(model),
+                    namespace: format!("local|{name}|{}|{mtime}", meta.len()),
+                    batch: None,
+                })
             }
             "openai" => {
                 let cfg = OpenAiConfig {
@@ -145,24 +164,30 @@ impl<'a> Loader<'a> {
                 // API is another answer.
                 if self.responses_api {
                     let namespace = format!("openai-responses|{base}|{}", spec.name);
-                    Ok(Raw { provider: Arc::new(OpenAiResponses::new(cfg)?), namespace })
+                    Ok(Raw { provider: Arc::new(OpenAiResponses::new(cfg)?), namespace, batch: None })
                 } else {
-                    Ok(Raw { provider: Arc::new(OpenAi::new(cfg)?), namespace: format!("openai|{base}|{}", spec.name) })
+                    let batch: Option<Arc<dyn BatchApi>> =
+                        if self.batch { Some(Arc::new(OpenAiBatch::new(cfg.clone())?)) } else { None };
+                    let namespace = format!("openai|{base}|{}", spec.name);
+                    Ok(Raw { provider: Arc::new(OpenAi::new(cfg)?), namespace, batch })
                 }
             }
             "anthropic" => {
                 let base = var("ANTHROPIC_BASE_URL").unwrap_or_else(|| "https://api.anthropic.com".into());
-                let client = Anthropic::new(AnthropicConfig {
+                let cfg = AnthropicConfig {
                     base_url: base.clone(),
                     api_key: var("ANTHROPIC_API_KEY"),
                     timeout: self.timeout,
                     stream: self.stream,
                     network: self.network.clone(),
                     ..AnthropicConfig::new(&spec.name)
-                })?;
+                };
+                let batch: Option<Arc<dyn BatchApi>> =
+                    if self.batch { Some(Arc::new(AnthropicBatch::new(cfg.clone())?)) } else { None };
                 Ok(Raw {
-                    provider: Arc::new(client),
+                    provider: Arc::new(Anthropic::new(cfg)?),
                     namespace: format!("anthropic|{}|{}", base.trim_end_matches('/'), spec.name),
+                    batch,
                 })
             }
             "google" => {
@@ -179,12 +204,13 @@ impl<'a> Loader<'a> {
                 Ok(Raw {
                     provider: Arc::new(client),
                     namespace: format!("google|{}|{}", base.trim_end_matches('/'), spec.name),
+                    batch: None,
                 })
             }
             "http" => {
                 let cfg = EndpointConfig::load(&target_file(&spec.name))?;
                 let namespace = format!("http|{}", cfg.fingerprint);
-                Ok(Raw { provider: Arc::new(Endpoint::new(cfg, self.timeout, &self.network)?), namespace })
+                Ok(Raw { provider: Arc::new(Endpoint::new(cfg, self.timeout, &self.network)?), namespace, batch: None })
             }
             "azure" => {
                 let endpoint = var("AZURE_OPENAI_ENDPOINT").with_context(|| {
@@ -199,7 +225,7 @@ impl<'a> Loader<'a> {
                     ..OpenAiConfig::azure(&spec.name, &endpoint, &version)
                 })?;
                 let namespace = format!("azure|{}|{}|{version}", endpoint.trim_end_matches('/'), spec.name);
-                Ok(Raw { provider: Arc::new(client), namespace })
+                Ok(Raw { provider: Arc::new(client), namespace, batch: None })
             }
             other => bail!("provider `{other}` is not available in this build"),
         }
@@ -215,6 +241,16 @@ pub struct Wrap {
     pub events: Option<Arc<dyn EventSink>>,
     pub spend: Option<Arc<Spend>>,
     pub secrets: Secrets,
+    /// `--batch`: how chunks are gathered and polled, and the journal they are written to.
+    pub batch: Option<BatchWrap>,
+}
+
+#[derive(Clone)]
+pub struct BatchWrap {
+    pub cfg: BatchConfig,
+    /// Chunks open at once (requests in flight are this many chunks' worth).
+    pub open_chunks: usize,
+    pub journal: Arc<dyn BatchJournal>,
 }
 
 impl Wrap {
@@ -222,6 +258,30 @@ impl Wrap {
         Generator::new(raw.provider, raw.namespace, self.limits.clone(), self.cache.clone(), self.events.clone())
             .with_spend(self.spend.clone())
             .with_secrets(self.secrets.clone())
+    }
+
+    /// A handle through the provider's batch API when the run batches and the provider has
+    /// one, else [`Wrap::generator`]'s. The batcher keys requests as the cache does, so a
+    /// batched answer is cached like any other; both APIs charge half the standard price.
+    pub fn batched(&self, raw: Raw) -> Generator {
+        let (Some(b), Some(api)) = (&self.batch, raw.batch.clone()) else { return self.generator(raw) };
+        let batcher = Batcher::new(
+            api,
+            raw.provider.features(),
+            raw.namespace.clone(),
+            b.journal.clone(),
+            b.cfg,
+            self.cache.clone(),
+            self.secrets.clone(),
+        );
+        // Requests wait in chunks, not on a connection: many in flight, and the synchronous
+        // API's rate limits do not apply (a batch API queues them itself).
+        let limits =
+            Limits { concurrency: b.cfg.chunk_size * b.open_chunks, rpm: None, tpm: None, ..self.limits.clone() };
+        Generator::new(Arc::new(batcher), raw.namespace, limits, self.cache.clone(), self.events.clone())
+            .with_spend(self.spend.clone())
+            .with_secrets(self.secrets.clone())
+            .with_price_scale(0.5)
     }
 
     pub fn handle(&self, raw: Raw) -> Arc<dyn Generate> {
