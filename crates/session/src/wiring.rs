@@ -1,11 +1,14 @@
 //! From model strings to handles: `openai/NAME`, `anthropic/NAME`, `google/NAME`,
-//! `azure/DEPLOYMENT`, `http/FILE` (an application endpoint's target file) and `local/NAME`
-//! become providers, each wrapped in a [`Generator`] with the
+//! `azure/DEPLOYMENT`, `bedrock/MODEL` (Amazon Bedrock's Converse API), `http/FILE` (an
+//! application endpoint's target file) and `local/NAME` become providers, each wrapped in a
+//! [`Generator`] with the
 //! run's limits, cache, secrets and spend meter. A local model named twice (target and judge on
 //! one GGUF) is loaded once.
 //!
 //! `--base-url` and `--api-key-env` configure the OpenAI-compatible provider; the native ones read
-//! their providers' conventional variables (the table in the README).
+//! their providers' conventional variables (the table in the README). `bedrock/` also reads the
+//! AWS shared credentials and config files, as the AWS SDKs do; the secrets found there are in
+//! no variable, so they travel with the provider ([`Raw::secrets`]) into the run's redaction.
 
 use std::{path::Path, sync::Arc, time::Duration};
 
@@ -13,8 +16,8 @@ use anyhow::{Context, Result, bail};
 use preflight_core::{Cache, Generate, Secrets};
 use preflight_local::{LocalModel, LocalOptions, models};
 use preflight_providers::{
-    AZURE_API_VERSION, Anthropic, AnthropicConfig, Endpoint, EndpointConfig, Google, GoogleConfig, ModelSpec, Network,
-    OpenAi, OpenAiConfig, OpenAiResponses, resolve_env,
+    AZURE_API_VERSION, Anthropic, AnthropicConfig, Bedrock, BedrockConfig, Endpoint, EndpointConfig, Google, GoogleConfig,
+    ModelSpec, Network, OpenAi, OpenAiConfig, OpenAiResponses, resolve_env,
 };
 use preflight_runner::{EventSink, Generator, Limits, Spend};
 
@@ -27,8 +30,16 @@ pub fn default_base_url() -> String {
 }
 
 /// The key variables of the native providers, redacted from every run's answers and errors.
-pub const NATIVE_KEY_VARIABLES: [&str; 4] =
-    ["ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "AZURE_OPENAI_API_KEY"];
+/// (`AWS_ACCESS_KEY_ID` is not among them: it is no secret, and sent in every signed request.)
+pub const NATIVE_KEY_VARIABLES: [&str; 7] = [
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_BEARER_TOKEN_BEDROCK",
+];
 
 /// The target file of `http/FILE`: FILE as given, else with `.toml` added.
 fn target_file(name: &str) -> std::path::PathBuf {
@@ -75,6 +86,16 @@ pub fn cache_dir(flag: Option<&Path>) -> std::path::PathBuf {
 pub struct Raw {
     pub provider: Arc<dyn Generate>,
     pub namespace: String,
+    /// Secrets the provider read from somewhere other than a variable the run redacts (the AWS
+    /// shared credentials file): added to the redaction of every handle built from it, and of
+    /// the run.
+    pub secrets: Vec<String>,
+}
+
+impl Raw {
+    fn new(provider: Arc<dyn Generate>, namespace: String) -> Raw {
+        Raw { provider, namespace, secrets: Vec::new() }
+    }
 }
 
 /// Loads providers, sharing local models between roles.
@@ -129,7 +150,7 @@ impl<'a> Loader<'a> {
                     .map(|d| d.as_secs())
                     .unwrap_or(0);
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                Ok(Raw { provider: Arc::new(model), namespace: format!("local|{name}|{}|{mtime}", meta.len()) })
+                Ok(Raw::new(Arc::new(model), format!("local|{name}|{}|{mtime}", meta.len())))
             }
             "openai" => {
                 let cfg = OpenAiConfig {
@@ -145,9 +166,9 @@ impl<'a> Loader<'a> {
                 // API is another answer.
                 if self.responses_api {
                     let namespace = format!("openai-responses|{base}|{}", spec.name);
-                    Ok(Raw { provider: Arc::new(OpenAiResponses::new(cfg)?), namespace })
+                    Ok(Raw::new(Arc::new(OpenAiResponses::new(cfg)?), namespace))
                 } else {
-                    Ok(Raw { provider: Arc::new(OpenAi::new(cfg)?), namespace: format!("openai|{base}|{}", spec.name) })
+                    Ok(Raw::new(Arc::new(OpenAi::new(cfg)?), format!("openai|{base}|{}", spec.name)))
                 }
             }
             "anthropic" => {
@@ -160,10 +181,7 @@ impl<'a> Loader<'a> {
                     network: self.network.clone(),
                     ..AnthropicConfig::new(&spec.name)
                 })?;
-                Ok(Raw {
-                    provider: Arc::new(client),
-                    namespace: format!("anthropic|{}|{}", base.trim_end_matches('/'), spec.name),
-                })
+                Ok(Raw::new(Arc::new(client), format!("anthropic|{}|{}", base.trim_end_matches('/'), spec.name)))
             }
             "google" => {
                 let base = var("GEMINI_BASE_URL").unwrap_or_else(|| "https://generativelanguage.googleapis.com".into());
@@ -176,15 +194,23 @@ impl<'a> Loader<'a> {
                     network: self.network.clone(),
                     ..GoogleConfig::new(&spec.name)
                 })?;
-                Ok(Raw {
-                    provider: Arc::new(client),
-                    namespace: format!("google|{}|{}", base.trim_end_matches('/'), spec.name),
-                })
+                Ok(Raw::new(Arc::new(client), format!("google|{}|{}", base.trim_end_matches('/'), spec.name)))
+            }
+            "bedrock" => {
+                let cfg = BedrockConfig {
+                    timeout: self.timeout,
+                    stream: self.stream,
+                    network: self.network.clone(),
+                    ..BedrockConfig::from_env(&spec.name, &var).with_context(|| format!("model `{spec_text}`"))?
+                };
+                let namespace = format!("bedrock|{}|{}", cfg.endpoint, spec.name);
+                let secrets = cfg.secrets();
+                Ok(Raw { secrets, ..Raw::new(Arc::new(Bedrock::new(cfg)?), namespace) })
             }
             "http" => {
                 let cfg = EndpointConfig::load(&target_file(&spec.name))?;
                 let namespace = format!("http|{}", cfg.fingerprint);
-                Ok(Raw { provider: Arc::new(Endpoint::new(cfg, self.timeout, &self.network)?), namespace })
+                Ok(Raw::new(Arc::new(Endpoint::new(cfg, self.timeout, &self.network)?), namespace))
             }
             "azure" => {
                 let endpoint = var("AZURE_OPENAI_ENDPOINT").with_context(|| {
@@ -199,7 +225,7 @@ impl<'a> Loader<'a> {
                     ..OpenAiConfig::azure(&spec.name, &endpoint, &version)
                 })?;
                 let namespace = format!("azure|{}|{}|{version}", endpoint.trim_end_matches('/'), spec.name);
-                Ok(Raw { provider: Arc::new(client), namespace })
+                Ok(Raw::new(Arc::new(client), namespace))
             }
             other => bail!("provider `{other}` is not available in this build"),
         }
@@ -219,9 +245,10 @@ pub struct Wrap {
 
 impl Wrap {
     pub fn generator(&self, raw: Raw) -> Generator {
+        let secrets = if raw.secrets.is_empty() { self.secrets.clone() } else { self.secrets.with(raw.secrets) };
         Generator::new(raw.provider, raw.namespace, self.limits.clone(), self.cache.clone(), self.events.clone())
             .with_spend(self.spend.clone())
-            .with_secrets(self.secrets.clone())
+            .with_secrets(secrets)
     }
 
     pub fn handle(&self, raw: Raw) -> Arc<dyn Generate> {
