@@ -7,6 +7,9 @@
 #
 #   LATENCIES="0 200" CONCURRENCY="64 512" SIZES="2000 20000 100000" bench/run.sh
 #   STREAM=1 …   the same with `eval --stream` (the mock answers in server-sent events)
+#   BATCH=1 …    the same through `eval --batch` (the mock's OpenAI Batch API; BATCH_SIZE requests
+#                per batch, default 1000, each batch done BATCH_MS after it is created, default 0):
+#                the figure that matters is CPU s / 1k, the harness's cost per batched sample
 #
 # steady/s counts from the first request the server saw to the last answer it sent (the same
 # definition as the shared peer benchmark); samples/s is N over the whole command.
@@ -15,6 +18,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LATENCIES=${LATENCIES:-"0 200"}; CONCURRENCY=${CONCURRENCY:-"64 512"}; SIZES=${SIZES:-"2000 20000 100000"}
 REPLY_WORDS=${REPLY_WORDS:-120}; OUT=${OUT:-$ROOT/bench/out}
 STREAM_FLAG=(); [ "${STREAM:-0}" = 1 ] && STREAM_FLAG=(--stream)
+[ "${BATCH:-0}" = 1 ] && STREAM_FLAG=(--batch --batch-size "${BATCH_SIZE:-1000}" --batch-poll 0.2s)
 mkdir -p "$OUT"
 (cd "$ROOT" && cargo build --release -q -p preflight -p preflight-mock)
 BIN=$ROOT/target/release
@@ -29,7 +33,7 @@ echo "| latency ms | C | N | wall s | samples/s | steady/s | ideal/s | % ideal (
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for lat in $LATENCIES; do
   rm -f "$OUT/mock.port"
-  "$BIN/preflight-mock" --port 0 --port-file "$OUT/mock.port" --latency-ms "$lat" --reply-words "$REPLY_WORDS" >"$OUT/mock.log" 2>&1 &
+  "$BIN/preflight-mock" --port 0 --port-file "$OUT/mock.port" --latency-ms "$lat" --reply-words "$REPLY_WORDS" --batch-ms "${BATCH_MS:-0}" >"$OUT/mock.log" 2>&1 &
   MOCK_PID=$!
   for _ in $(seq 100); do [ -s "$OUT/mock.port" ] && break; sleep 0.05; done
   URL=http://127.0.0.1:$(cat "$OUT/mock.port")

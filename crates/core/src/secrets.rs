@@ -32,6 +32,12 @@ impl Secrets {
         Secrets::new(names.into_iter().filter_map(|n| std::env::var(n).ok()))
     }
 
+    /// These secrets and `more`: values a provider read from somewhere no variable names (a
+    /// credentials file), added once it is loaded.
+    pub fn with(&self, more: impl IntoIterator<Item = String>) -> Secrets {
+        Secrets::new(self.values.iter().cloned().chain(more))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
@@ -90,5 +96,12 @@ mod tests {
         assert_eq!(s.redact("short stays"), "short stays");
         assert!(matches!(s.redact("nothing here"), Cow::Borrowed(_)));
         assert!(Secrets::new(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn adds_more_secrets() {
+        let s =
+            Secrets::new(["sk-abcdef123456".to_string()]).with(["wJalrXUtnFEMI/K7MDENG".to_string(), "tiny".into()]);
+        assert_eq!(s.redact("sk-abcdef123456 wJalrXUtnFEMI/K7MDENG tiny"), "[REDACTED] [REDACTED] tiny");
     }
 }

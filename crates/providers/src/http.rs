@@ -60,6 +60,9 @@ pub(crate) struct Http {
     client: reqwest::Client,
     id: String,
     api_key: Option<String>,
+    /// Other values cut out of errors besides the key (Bedrock's secret access key and session
+    /// token, which sign requests rather than travel in them), longest first.
+    also_secret: Vec<String>,
 }
 
 /// A reply as received: status, headers and the whole body.
@@ -97,7 +100,15 @@ impl Http {
             builder.timeout(timeout).tcp_nodelay(true).pool_idle_timeout(Duration::from_secs(60)).build().map_err(
                 |e| ProviderError::new(ErrorKind::Permanent, &id, None, format!("cannot build HTTP client: {e}")),
             )?;
-        Ok(Http { client, id, api_key: api_key.filter(|k| !k.is_empty()) })
+        Ok(Http { client, id, api_key: api_key.filter(|k| !k.is_empty()), also_secret: Vec::new() })
+    }
+
+    /// Cuts these values out of every error too.
+    pub fn with_secrets(mut self, values: impl IntoIterator<Item = String>) -> Self {
+        self.also_secret.extend(values.into_iter().filter(|v| !v.is_empty()));
+        // Longest first, so a secret containing another is cut whole.
+        self.also_secret.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self
     }
 
     pub fn id(&self) -> &str {
@@ -199,6 +210,9 @@ impl Http {
     pub fn redact(&self, mut s: String) -> String {
         if let Some(k) = &self.api_key {
             s = s.replace(k.as_str(), "[REDACTED]");
+        }
+        for v in &self.also_secret {
+            s = s.replace(v.as_str(), "[REDACTED]");
         }
         s
     }

@@ -11,6 +11,8 @@
 //! - [`Endpoint`]: an application's own HTTP endpoint, described by a TOML target file (`http/FILE`).
 //! - [`Google`]: Google's native Gemini API (`generateContent`), with images and function calls; its
 //!   safety blocks surface as content-filtered errors and finishes.
+//! - [`Bedrock`]: Amazon Bedrock's Converse API (`/model/{id}/converse`), SigV4-signed (or with a
+//!   Bedrock API key), with images and tool calls; guardrail stops are content-filtered finishes.
 //!
 //! ```no_run
 //! use preflight_providers::{ModelSpec, OpenAi, OpenAiConfig};
@@ -20,6 +22,8 @@
 
 mod anthropic;
 mod anthropic_batch;
+mod aws;
+mod bedrock;
 mod endpoint;
 mod env_ref;
 mod google;
@@ -31,6 +35,8 @@ mod retry_after;
 
 pub use anthropic::{Anthropic, AnthropicConfig};
 pub use anthropic_batch::AnthropicBatch;
+pub use aws::{AwsConfigError, AwsCredentials};
+pub use bedrock::{Bedrock, BedrockAuth, BedrockConfig, default_bedrock_endpoint};
 pub use endpoint::{Endpoint, EndpointConfig, TargetError};
 pub use env_ref::{env_references, resolve_env};
 pub use google::{Google, GoogleConfig};
@@ -57,10 +63,10 @@ pub struct SpecError {
     pub reason: String,
 }
 
-/// Providers this build knows: `openai`, `anthropic`, `google`, `azure`, `http` (an application
-/// endpoint described by a target file) and `local`
-/// (in-process GGUF, wired by the session).
-pub const PROVIDERS: &[&str] = &["openai", "anthropic", "google", "azure", "http", "local"];
+/// Providers this build knows: `openai`, `anthropic`, `google`, `azure`, `bedrock`, `http` (an
+/// application endpoint described by a target file) and `local` (in-process GGUF, wired by the
+/// session).
+pub const PROVIDERS: &[&str] = &["openai", "anthropic", "google", "azure", "bedrock", "http", "local"];
 
 impl ModelSpec {
     pub fn parse(s: &str) -> Result<ModelSpec, SpecError> {

@@ -121,6 +121,13 @@ struct Providers {
     persuadee: Option<Raw>,
 }
 
+impl Providers {
+    fn secrets(&self) -> Vec<String> {
+        let all = std::iter::once(&self.target).chain(&self.judges).chain(&self.attacker).chain(&self.persuadee);
+        all.flat_map(|r| r.secrets.iter().cloned()).collect()
+    }
+}
+
 /// The embedded judge's error as measured on the development set
 /// (`crates/embed/weights/refusal-v3.dev.json`), put in the store as a calibration unless one of
 /// exactly this judge is there: so a default report shows a measured judge error and corrected
@@ -252,7 +259,8 @@ impl Session {
             asked_again,
             games: suite.games.as_ref().map(games::count),
         };
-        let secrets = Secrets::from_env(cfg.key_variables().iter().map(String::as_str));
+        // The variables' secrets, and those the providers read from files (AWS credentials).
+        let secrets = Secrets::from_env(cfg.key_variables().iter().map(String::as_str)).with(providers.secrets());
         let journal: Option<Arc<dyn preflight_core::BatchJournal>> = match cfg.batch {
             Some(_) => Some(Arc::new(StoreJournal::open(&paths.store)?)),
             None => None,

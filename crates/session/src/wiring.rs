@@ -1,6 +1,7 @@
 //! From model strings to handles: `openai/NAME`, `anthropic/NAME`, `google/NAME`,
-//! `azure/DEPLOYMENT`, `http/FILE` (an application endpoint's target file) and `local/NAME`
-//! become providers, each wrapped in a [`Generator`] with the
+//! `azure/DEPLOYMENT`, `bedrock/MODEL` (Amazon Bedrock's Converse API), `http/FILE` (an
+//! application endpoint's target file) and `local/NAME` become providers, each wrapped in a
+//! [`Generator`] with the
 //! run's limits, cache, secrets and spend meter. A local model named twice (target and judge on
 //! one GGUF) is loaded once.
 //!
@@ -8,7 +9,11 @@
 //! target and the judges then go through a [`Batcher`] ([`Wrap::batched`]).
 //!
 //! `--base-url` and `--api-key-env` configure the OpenAI-compatible provider; the native ones read
-//! their providers' conventional variables (the table in the README).
+//! their providers' conventional variables (the table in the README). `bedrock/` also reads the
+//! AWS shared credentials and config files, as the AWS SDKs do; the secrets found there are in
+//! no variable, so they travel with the provider ([`Raw::secrets`]) into the run's redaction. `bedrock/` also reads the
+//! AWS shared credentials and config files, as the AWS SDKs do; the secrets found there are in
+//! no variable, so they travel with the provider ([`Raw::secrets`]) into the run's redaction.
 
 use std::{path::Path, sync::Arc, time::Duration};
 
@@ -16,8 +21,8 @@ use anyhow::{Context, Result, bail};
 use preflight_core::{BatchApi, BatchJournal, Cache, Generate, Secrets};
 use preflight_local::{LocalModel, LocalOptions, models};
 use preflight_providers::{
-    AZURE_API_VERSION, Anthropic, AnthropicBatch, AnthropicConfig, Endpoint, EndpointConfig, Google, GoogleConfig,
-    ModelSpec, Network, OpenAi, OpenAiBatch, OpenAiConfig, OpenAiResponses, resolve_env,
+    AZURE_API_VERSION, Anthropic, AnthropicBatch, AnthropicConfig, Bedrock, BedrockConfig, Endpoint, EndpointConfig,
+    Google, GoogleConfig, ModelSpec, Network, OpenAi, OpenAiBatch, OpenAiConfig, OpenAiResponses, resolve_env,
 };
 use preflight_runner::{BatchConfig, Batcher, EventSink, Generator, Limits, Spend};
 
@@ -30,8 +35,16 @@ pub fn default_base_url() -> String {
 }
 
 /// The key variables of the native providers, redacted from every run's answers and errors.
-pub const NATIVE_KEY_VARIABLES: [&str; 4] =
-    ["ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "AZURE_OPENAI_API_KEY"];
+/// (`AWS_ACCESS_KEY_ID` is not among them: it is no secret, and sent in every signed request.)
+pub const NATIVE_KEY_VARIABLES: [&str; 7] = [
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_BEARER_TOKEN_BEDROCK",
+];
 
 /// The target file of `http/FILE`: FILE as given, else with `.toml` added.
 fn target_file(name: &str) -> std::path::PathBuf {
@@ -87,6 +100,16 @@ pub struct Raw {
     pub namespace: String,
     /// The same model's batch API, when the loader was asked for one and the provider has one.
     pub batch: Option<Arc<dyn BatchApi>>,
+    /// Secrets the provider read from somewhere other than a variable the run redacts (the AWS
+    /// shared credentials file): added to the redaction of every handle built from it, and of
+    /// the run.
+    pub secrets: Vec<String>,
+}
+
+impl Raw {
+    fn new(provider: Arc<dyn Generate>, namespace: String) -> Raw {
+        Raw { provider, namespace, batch: None, secrets: Vec::new() }
+    }
 }
 
 /// Loads providers, sharing local models between roles.
@@ -148,6 +171,7 @@ impl<'a> Loader<'a> {
                     provider: Arc::new(model),
                     namespace: format!("local|{name}|{}|{mtime}", meta.len()),
                     batch: None,
+                    secrets: Vec::new(),
                 })
             }
             "openai" => {
@@ -164,12 +188,17 @@ impl<'a> Loader<'a> {
                 // API is another answer.
                 if self.responses_api {
                     let namespace = format!("openai-responses|{base}|{}", spec.name);
-                    Ok(Raw { provider: Arc::new(OpenAiResponses::new(cfg)?), namespace, batch: None })
+                    Ok(Raw {
+                        provider: Arc::new(OpenAiResponses::new(cfg)?),
+                        namespace,
+                        batch: None,
+                        secrets: Vec::new(),
+                    })
                 } else {
                     let batch: Option<Arc<dyn BatchApi>> =
                         if self.batch { Some(Arc::new(OpenAiBatch::new(cfg.clone())?)) } else { None };
                     let namespace = format!("openai|{base}|{}", spec.name);
-                    Ok(Raw { provider: Arc::new(OpenAi::new(cfg)?), namespace, batch })
+                    Ok(Raw { provider: Arc::new(OpenAi::new(cfg)?), namespace, batch, secrets: Vec::new() })
                 }
             }
             "anthropic" => {
@@ -188,6 +217,7 @@ impl<'a> Loader<'a> {
                     provider: Arc::new(Anthropic::new(cfg)?),
                     namespace: format!("anthropic|{}|{}", base.trim_end_matches('/'), spec.name),
                     batch,
+                    secrets: Vec::new(),
                 })
             }
             "google" => {
@@ -205,12 +235,29 @@ impl<'a> Loader<'a> {
                     provider: Arc::new(client),
                     namespace: format!("google|{}|{}", base.trim_end_matches('/'), spec.name),
                     batch: None,
+                    secrets: Vec::new(),
                 })
             }
             "http" => {
                 let cfg = EndpointConfig::load(&target_file(&spec.name))?;
                 let namespace = format!("http|{}", cfg.fingerprint);
-                Ok(Raw { provider: Arc::new(Endpoint::new(cfg, self.timeout, &self.network)?), namespace, batch: None })
+                Ok(Raw {
+                    provider: Arc::new(Endpoint::new(cfg, self.timeout, &self.network)?),
+                    namespace,
+                    batch: None,
+                    secrets: Vec::new(),
+                })
+            }
+            "bedrock" => {
+                let cfg = BedrockConfig {
+                    timeout: self.timeout,
+                    stream: self.stream,
+                    network: self.network.clone(),
+                    ..BedrockConfig::from_env(&spec.name, &var).with_context(|| format!("model `{spec_text}`"))?
+                };
+                let namespace = format!("bedrock|{}|{}", cfg.endpoint, spec.name);
+                let secrets = cfg.secrets();
+                Ok(Raw { secrets, ..Raw::new(Arc::new(Bedrock::new(cfg)?), namespace) })
             }
             "azure" => {
                 let endpoint = var("AZURE_OPENAI_ENDPOINT").with_context(|| {
@@ -225,7 +272,7 @@ impl<'a> Loader<'a> {
                     ..OpenAiConfig::azure(&spec.name, &endpoint, &version)
                 })?;
                 let namespace = format!("azure|{}|{}|{version}", endpoint.trim_end_matches('/'), spec.name);
-                Ok(Raw { provider: Arc::new(client), namespace, batch: None })
+                Ok(Raw { provider: Arc::new(client), namespace, batch: None, secrets: Vec::new() })
             }
             other => bail!("provider `{other}` is not available in this build"),
         }
@@ -254,10 +301,16 @@ pub struct BatchWrap {
 }
 
 impl Wrap {
+    /// The run's secrets and those the provider brought (read from files).
+    fn secrets_of(&self, raw: &Raw) -> Secrets {
+        if raw.secrets.is_empty() { self.secrets.clone() } else { self.secrets.with(raw.secrets.clone()) }
+    }
+
     pub fn generator(&self, raw: Raw) -> Generator {
+        let secrets = self.secrets_of(&raw);
         Generator::new(raw.provider, raw.namespace, self.limits.clone(), self.cache.clone(), self.events.clone())
             .with_spend(self.spend.clone())
-            .with_secrets(self.secrets.clone())
+            .with_secrets(secrets)
     }
 
     /// A handle through the provider's batch API when the run batches and the provider has
@@ -265,6 +318,7 @@ impl Wrap {
     /// batched answer is cached like any other; both APIs charge half the standard price.
     pub fn batched(&self, raw: Raw) -> Generator {
         let (Some(b), Some(api)) = (&self.batch, raw.batch.clone()) else { return self.generator(raw) };
+        let secrets = self.secrets_of(&raw);
         let batcher = Batcher::new(
             api,
             raw.provider.features(),
@@ -272,7 +326,7 @@ impl Wrap {
             b.journal.clone(),
             b.cfg,
             self.cache.clone(),
-            self.secrets.clone(),
+            secrets.clone(),
         );
         // Requests wait in chunks, not on a connection: many in flight, and the synchronous
         // API's rate limits do not apply (a batch API queues them itself).
@@ -280,7 +334,7 @@ impl Wrap {
             Limits { concurrency: b.cfg.chunk_size * b.open_chunks, rpm: None, tpm: None, ..self.limits.clone() };
         Generator::new(Arc::new(batcher), raw.namespace, limits, self.cache.clone(), self.events.clone())
             .with_spend(self.spend.clone())
-            .with_secrets(self.secrets.clone())
+            .with_secrets(secrets)
             .with_price_scale(0.5)
     }
 
