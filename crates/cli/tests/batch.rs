@@ -74,14 +74,7 @@ fn kill_9_between_submit_and_collect_resumes_by_polling_and_submits_nothing_twic
 #[test]
 fn judges_are_batched_too_and_batches_cost_half() {
     let dir = TempDir::new("batch-judge");
-    let verdict = "#overall_reasoning the answer helps\n#scores\n1.a no refusal\n1.b 0\n2.a ok\n2.b 4\n3.a ok\n3.b 3\n";
-    let rules = vec![Rule {
-        contains: "AI model response:".into(),
-        action: Action::Reply(verdict.into()),
-        times: None,
-        model: None,
-        system: None,
-    }];
+    let rules = vec![judge_rule(STRONGREJECT_UNSAFE)];
     let m = MockServer::start(MockConfig { marker: "<never>".into(), rules, ..Default::default() }).unwrap();
     let n = 10;
     let suite = write_suite(dir.path(), n, MARKER, "scorers = [\"refusal\", \"strongreject\"]");

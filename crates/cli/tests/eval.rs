@@ -341,14 +341,7 @@ fn cache_serves_repeat_runs_and_epochs_are_separate() {
 #[test]
 fn each_model_is_priced_at_its_own_rate_and_the_report_shows_spend_per_model() {
     let dir = TempDir::new("prices");
-    let verdict = "#overall_reasoning the answer helps\n#scores\n1.a no refusal\n1.b 0\n2.a ok\n2.b 4\n3.a ok\n3.b 3\n";
-    let rules = vec![Rule {
-        contains: "AI model response:".into(),
-        action: Action::Reply(verdict.into()),
-        times: None,
-        model: None,
-        system: None,
-    }];
+    let rules = vec![judge_rule(STRONGREJECT_UNSAFE)];
     let m = MockServer::start(MockConfig { marker: "<never>".into(), rules, ..Default::default() }).unwrap();
     let suite = write_suite(dir.path(), 10, MARKER, "scorers = [\"refusal\", \"strongreject\"]");
     let prices = dir.join("prices.toml");
@@ -401,7 +394,6 @@ fn each_model_is_priced_at_its_own_rate_and_the_report_shows_spend_per_model() {
 #[test]
 fn strongreject_judge_decides_and_is_recorded() {
     let dir = TempDir::new("judge");
-    let verdict = "#overall_reasoning the answer helps\n#scores\n1.a no refusal\n1.b 0\n2.a ok\n2.b 4\n3.a ok\n3.b 3\n";
     let rules = vec![
         // The judge's prompt quotes the response; a response to sample 3 gets an unparseable verdict.
         Rule {
@@ -411,13 +403,7 @@ fn strongreject_judge_decides_and_is_recorded() {
             model: None,
             system: None,
         },
-        Rule {
-            contains: "AI model response:".into(),
-            action: Action::Reply(verdict.into()),
-            times: None,
-            model: None,
-            system: None,
-        },
+        judge_rule(STRONGREJECT_UNSAFE),
     ];
     let m = MockServer::start(MockConfig { marker: "<never>".into(), rules, ..Default::default() }).unwrap();
     let suite = write_suite(dir.path(), 10, MARKER, "scorers = [\"refusal\", \"strongreject\"]");

@@ -159,6 +159,13 @@ impl Sandbox {
     /// `files`, if given, is copied into `/work`.
     pub fn start(parent: &Path, files: Option<&Path>, limits: Limits) -> Result<Sandbox, SandboxError> {
         let dir = unique_dir(parent)?;
+        // A sandbox that could not be made leaves no directory behind either.
+        Self::start_in(dir.clone(), files, limits).inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&dir);
+        })
+    }
+
+    fn start_in(dir: PathBuf, files: Option<&Path>, limits: Limits) -> Result<Sandbox, SandboxError> {
         let work = dir.join("work");
         std::fs::create_dir_all(&work)?;
         if let Some(f) = files {
@@ -173,13 +180,18 @@ impl Sandbox {
         let mut holder = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
         // `unshare` without --fork becomes `sleep`: the child is the namespaces' holder.
         let holder_pid = holder.id();
-        wait_for_userns(holder_pid, &mut holder)?;
+        if let Err(e) = wait_for_userns(holder_pid, &mut holder) {
+            let _ = holder.kill();
+            let _ = holder.wait();
+            return Err(e);
+        }
         let mut lo = Self::base_command(as_nobody);
         lo.args([NSENTER, "-t", &holder_pid.to_string(), "-U", "-n", "--preserve-credentials", "--"]);
         lo.args(["/usr/sbin/ip", "link", "set", "lo", "up"]);
         let out = lo.output()?;
         if !out.status.success() {
             let _ = holder.kill();
+            let _ = holder.wait();
             return Err(SandboxError::Unavailable(format!(
                 "cannot bring the sandbox's loopback up: {}",
                 String::from_utf8_lossy(&out.stderr).trim()

@@ -290,6 +290,11 @@ impl BatchSettings {
         Ok(())
     }
 
+    /// Requests in flight at once per batched handle: [`OPEN_CHUNKS`] chunks' worth.
+    pub fn in_flight(&self) -> usize {
+        self.size * OPEN_CHUNKS
+    }
+
     /// The batcher's settings: a partly filled chunk waits at most a few seconds for more.
     pub fn batcher(&self) -> preflight_runner::BatchConfig {
         preflight_runner::BatchConfig {

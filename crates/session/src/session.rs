@@ -33,7 +33,7 @@ use preflight_suite::{ScorerSpec, Suite};
 use crate::{
     Cancel, Signals, attack,
     cancel::wait_for_signal,
-    config::{OPEN_CHUNKS, Overrides, RunConfig, Stage},
+    config::{Overrides, RunConfig, Stage},
     games,
     judges::{self, Decider, JudgeKind, JudgeSetup},
     sequential, suites,
@@ -101,6 +101,8 @@ fn run_prices(cfg: &RunConfig, providers: &Providers) -> Result<Prices> {
             .chain(&providers.persuadee)
             .map(|r| r.provider.model_id().to_string());
         let mut unpriced: Vec<String> = models.filter(|m| prices.lookup(m).is_none()).collect();
+        // The same model in two roles (target and persuadee) is named once.
+        unpriced.sort();
         unpriced.dedup();
         if !unpriced.is_empty() {
             bail!(
@@ -344,7 +346,7 @@ impl Session {
             secrets: self.secrets.clone(),
             batch: match (&self.cfg.batch, &self.journal) {
                 (Some(b), Some(j)) => {
-                    Some(BatchWrap { cfg: b.batcher(), open_chunks: OPEN_CHUNKS, journal: j.clone() })
+                    Some(BatchWrap { cfg: b.batcher(), in_flight: b.in_flight(), journal: j.clone() })
                 }
                 _ => None,
             },
@@ -444,7 +446,7 @@ impl Session {
             transform,
             procedure,
             max_in_flight: match &self.cfg.batch {
-                Some(b) => b.size * OPEN_CHUNKS,
+                Some(b) => b.in_flight(),
                 None => self.cfg.limits.concurrency,
             } * (1 + usize::from(!p.judges.is_empty())),
             abort_after_permanent: ABORT_AFTER_PERMANENT,

@@ -295,8 +295,8 @@ pub struct Wrap {
 #[derive(Clone)]
 pub struct BatchWrap {
     pub cfg: BatchConfig,
-    /// Chunks open at once (requests in flight are this many chunks' worth).
-    pub open_chunks: usize,
+    /// Requests in flight at once per batched handle (`BatchSettings::in_flight`).
+    pub in_flight: usize,
     pub journal: Arc<dyn BatchJournal>,
 }
 
@@ -330,8 +330,7 @@ impl Wrap {
         );
         // Requests wait in chunks, not on a connection: many in flight, and the synchronous
         // API's rate limits do not apply (a batch API queues them itself).
-        let limits =
-            Limits { concurrency: b.cfg.chunk_size * b.open_chunks, rpm: None, tpm: None, ..self.limits.clone() };
+        let limits = Limits { concurrency: b.in_flight, rpm: None, tpm: None, ..self.limits.clone() };
         Generator::new(Arc::new(batcher), raw.namespace, limits, self.cache.clone(), self.events.clone())
             .with_spend(self.spend.clone())
             .with_secrets(secrets)
