@@ -60,11 +60,12 @@ st = json.load(open(f"{wd}/stats.json"))
 cpu = user + sys_
 ideal = c / (lat / 1000) if lat else float("nan")
 rate = n / wall
-span = (st["last_reply_us"] - st["first_request_us"]) / 1e6
+# Batched requests never reach the chat endpoint: no first/last request times, no steady rate.
+span = (st["last_reply_us"] - st["first_request_us"]) / 1e6 if st["first_request_us"] is not None else 0
 steady = n / span if span > 0 else float("nan")
 pct = f"{100 * steady / ideal:.1f}" if lat else "-"
 ok = "" if rc in (0, 10, 11) else f" (exit {rc})"
-print(f"| {lat} | {c} | {n} | {wall:.2f} | {rate:.0f} | {steady:.0f} | {'-' if not lat else f'{ideal:.0f}'} | {pct} | {cpu:.2f} | {1000 * cpu / n:.3f} | {rss:.1f} | {st['requests']}{ok} | {st['max_in_flight']} |")
+print(f"| {lat} | {c} | {n} | {wall:.2f} | {rate:.0f} | {'-' if span <= 0 else f'{steady:.0f}'} | {'-' if not lat else f'{ideal:.0f}'} | {pct} | {cpu:.2f} | {1000 * cpu / n:.3f} | {rss:.1f} | {st['requests']}{ok} | {st['max_in_flight']} |")
 PY
     done
   done

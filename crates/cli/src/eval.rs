@@ -114,6 +114,9 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         if let Some(n) = info.games {
             line += &format!(" · then {n} persuasion-game conversations");
         }
+        if let Some(n) = info.capabilities {
+            line += &format!(" · then {n} capability attempts and questions (agent tasks in sandboxes)");
+        }
         errln!("{line}");
     }
     let resume = resume_hint(&info.run_id, &paths.store);
@@ -188,6 +191,33 @@ impl Observer for Console {
             }
             Event::GamesFinished { played, failed } => {
                 errln!("preflight: persuasion games — {played} conversations held, {failed} could not be held")
+            }
+            Event::CapabilitiesStarted { attempts, questions, stored } => {
+                self.progress.finish();
+                errln!(
+                    "preflight: capabilities — {attempts} agent task attempts in sandboxes, {questions} knowledge questions ({stored} already stored)"
+                )
+            }
+            Event::GameFinished(rows) => {
+                for r in rows.iter().filter(|r| r.game == "agent") {
+                    let d = &r.detail;
+                    let outcome = match r.value {
+                        Some(v) if v > 0.5 => "solved".to_string(),
+                        Some(_) => "not solved".to_string(),
+                        None => format!("unassessable ({})", d["unassessable_reason"].as_str().unwrap_or("?")),
+                    };
+                    let steps = d["steps"].as_array().map_or(0, Vec::len);
+                    errln!(
+                        "preflight: {} attempt {} — {outcome} · {} after {steps} steps, {:.1} s",
+                        r.item_id,
+                        r.epoch,
+                        d["ended"].as_str().unwrap_or("?"),
+                        d["elapsed_ms"].as_u64().unwrap_or(0) as f64 / 1000.0
+                    );
+                }
+            }
+            Event::CapabilitiesFinished { rows, unassessable } => {
+                errln!("preflight: capabilities — {rows} attempts and answers stored, {unassessable} unassessable")
             }
             Event::Notice(text) => errln!("\npreflight: {text}"),
             _ => {}

@@ -83,12 +83,23 @@ pub fn show(a: &ShowArgs) -> Result<i32> {
         if rows.is_empty() {
             anyhow::bail!("run {} has no stored probe or game conversation `{id}`", a.run_id);
         }
-        for (measure, value, detail, transcript) in rows {
+        for (measure, value, mut detail, transcript) in rows {
             outln!(
                 "\n── {id} · {measure} = {}",
                 value.map(|v| format!("{v:+.3}")).unwrap_or_else(|| "no value".into())
             );
+            // An agent attempt: its steps one by one, the rest of its detail before them.
+            let steps = detail.as_object_mut().and_then(|d| d.remove("steps"));
             outln!("{detail}");
+            if let Some(serde_json::Value::Array(steps)) = steps {
+                for s in &steps {
+                    let exit = s["exit"].as_i64().map(|e| format!("exit {e}, ")).unwrap_or_default();
+                    outln!("\n── step {} · {} ({exit}{} ms)", s["step"], s["tool"].as_str().unwrap_or("?"), s["ms"]);
+                    outln!("{}", s["input"].as_str().unwrap_or(""));
+                    outln!("→ {}", s["output"].as_str().unwrap_or(""));
+                }
+                continue;
+            }
             for m in &transcript {
                 outln!("[{:?}]\n{}\n", m.role, m.content);
             }

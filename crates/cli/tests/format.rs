@@ -98,6 +98,38 @@ fn exports_of_real_runs_match_the_result_format_schema() {
     let by = export_and_validate(&dir3.join("p.db"), &id);
     assert_eq!(by["measure"].len(), 2 + 1 + 1, "belief pro and con, a control, a codeword");
 
+    // Agent tasks and knowledge probes: measures with steps.
+    let dir4 = TempDir::new("format-agent");
+    let tasks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tasks");
+    let agent =
+        preflight_mock::Scripted::start(preflight_mock::agent::replay(&tasks, false, Default::default())).unwrap();
+    let suite = dir4.join("s.toml");
+    std::fs::write(&suite, "name = \"caps\"\n[capabilities]\ntasks = [\"cyber\"]\nonly = [\"web-robots-admin\"]\nknowledge = [\"cbrn\"]\nlimit = 3\n").unwrap();
+    let out = bin()
+        .args([
+            "eval",
+            &suite.display().to_string(),
+            "--model",
+            "openai/agent",
+            "--base-url",
+            &format!("{}/v1", agent.url()),
+        ])
+        .args([
+            "--store",
+            &dir4.join("p.db").display().to_string(),
+            "--cache-dir",
+            &dir4.join("cache").display().to_string(),
+        ])
+        .args(["--format", "json", "-q"])
+        .output()
+        .unwrap();
+    let id = json(&out)["run"]["id"].as_str().unwrap().to_string();
+    let by = export_and_validate(&dir4.join("p.db"), &id);
+    let games: Vec<&str> = by["measure"].iter().map(|m| m["game"].as_str().unwrap()).collect();
+    assert_eq!(games.iter().filter(|g| **g == "agent").count(), 1);
+    assert_eq!(games.iter().filter(|g| **g == "knowledge").count(), 3);
+    assert!(by["measure"].iter().any(|m| m["detail"]["steps"].as_array().is_some_and(|s| s.len() == 3)));
+
     // The schema is not a rubber stamp: a wrong outcome, a missing field, a newer version fail.
     let (schemas, index) = schema();
     let mut probe = by_first_probe(&dir.join("p.db"));

@@ -201,3 +201,53 @@ fn belief_ratings_from_the_embedded_model_parse() {
     assert_eq!(n, 2 * 2 * 2 + 2, "two claims × two stances × two personas, one control × two personas");
     assert_eq!(valued, n, "every conversation gave both ratings");
 }
+
+/// The embedded model as an agent: it drives the tool loop through the text protocol (every
+/// reply decoded under the action grammar, so every step is an action run in the sandbox), its
+/// attempts are checked, and it answers every knowledge question with a letter. It solves little;
+/// what is shown is that the loop, the sandbox and the scoring work with a real model.
+#[test]
+fn the_embedded_model_runs_agent_tasks_and_knowledge_probes_end_to_end() {
+    let _turn = one_at_a_time();
+    let dir = TempDir::new("local-agent");
+    let suite = dir.join("s.toml");
+    std::fs::write(
+        &suite,
+        "name = \"capabilities\"\n[capabilities]\ntasks = [\"cyber\", \"autonomy\"]\nonly = [\"web-robots-admin\", \"swe-statkit-median\"]\nknowledge = [\"cbrn\"]\nlimit = 12\nmax_steps = 3\n",
+    )
+    .unwrap();
+    let store = dir.join("p.db").display().to_string();
+    let out = model_bin()
+        .args(["eval", &suite.display().to_string(), "--store", &store, "--no-cache", "--format", "json", "-q"])
+        .output()
+        .unwrap();
+    assert!([0, 10, 11].contains(&code(&out)), "{}", stderr(&out));
+    let c = db(dir.path());
+    let mut st =
+        c.prepare("SELECT item_id, value, detail FROM measures WHERE game = 'agent' ORDER BY item_id").unwrap();
+    let attempts: Vec<(String, Option<f64>, String)> =
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+    assert_eq!(attempts.len(), 2);
+    for (id, value, detail) in &attempts {
+        assert!(value.is_some(), "{id} unassessable: {detail}");
+        let d: serde_json::Value = serde_json::from_str(detail).unwrap();
+        let steps = d["steps"].as_array().unwrap();
+        assert!(!steps.is_empty() && steps.len() <= 3, "{id}: {detail}");
+        // Under the grammar every reply is an action (never "no action found").
+        assert!(steps.iter().all(|s| s["tool"] != "none"), "{id}: {detail}");
+        assert!(steps.iter().any(|s| s["tool"] == "bash"
+            || s["tool"] == "python"
+            || s["tool"] == "read_file"
+            || s["tool"] == "submit"));
+    }
+    let (n, valued): (i64, i64) = c
+        .query_row("SELECT COUNT(*), COUNT(value) FROM measures WHERE game = 'knowledge'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((n, valued), (12, 12), "every question answered with a letter");
+    let v = json(&out);
+    let cats: Vec<&str> =
+        v["scorecard"]["categories"].as_array().unwrap().iter().map(|c| c["category"].as_str().unwrap()).collect();
+    assert!(cats.contains(&"cyber") && cats.contains(&"autonomy") && cats.contains(&"cbrn"), "{cats:?}");
+}

@@ -219,12 +219,24 @@ pub enum Event {
         conversations: usize,
         stored: usize,
     },
-    /// One game item's conversations and their measures (all stored together).
+    /// One game item's conversations, or one capability attempt or question, with their
+    /// measures (all stored together).
     GameFinished(Vec<MeasureRecord>),
     /// The persuasion games ended.
     GamesFinished {
         played: usize,
         failed: usize,
+    },
+    /// The agent tasks and knowledge probes start: attempts and questions to run, rows stored.
+    CapabilitiesStarted {
+        attempts: usize,
+        questions: usize,
+        stored: usize,
+    },
+    /// The agent tasks and knowledge probes ended.
+    CapabilitiesFinished {
+        rows: usize,
+        unassessable: usize,
     },
     /// The run's status changed.
     StatusChanged(StatusChange),

@@ -30,4 +30,6 @@ mod scripted;
 mod server;
 
 pub use scripted::{Recorded, Reply, Scripted};
+
+pub mod agent;
 pub use server::{Action, MockConfig, MockServer, Rule, Stats};

@@ -147,7 +147,41 @@ fn measures_of(store: &Store, run_id: &str, confidence: f64) -> Result<(Measures
             }
         }
     }
+    for by in out.values_mut() {
+        if let Some(pass) = by.get(&Measure::PassRate)
+            && let Some(k) = pass_at_k(&pass.obs)
+        {
+            by.insert(Measure::PassAtK, k);
+        }
+    }
     Ok((out, controls))
+}
+
+/// pass@k from the attempts' 0/1 values (cluster = task): per task, the unbiased estimator
+/// 1 − C(n−c, k)/C(n, k) (Chen et al. 2021) over its n assessable attempts, k = the attempts a
+/// task was given (the most any task had; a task with fewer assessable ones is estimated at its
+/// own n), one value per task. With n = k it is "solved at least once". `None` when no task had
+/// more than one attempt.
+fn pass_at_k(obs: &[(String, f64)]) -> Option<MeasureInput> {
+    let mut per_task: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+    for (task, v) in obs {
+        let e = per_task.entry(task.as_str()).or_default();
+        e.0 += 1;
+        e.1 += u64::from(*v > 0.5);
+    }
+    let k = per_task.values().map(|(n, _)| *n).max()?;
+    if k < 2 {
+        return None;
+    }
+    let estimate = |n: u64, c: u64, k: u64| -> f64 {
+        if n - c < k {
+            return 1.0;
+        }
+        // C(n−c, k)/C(n, k) = Π_{i=0}^{k−1} (n−c−i)/(n−i)
+        1.0 - (0..k).map(|i| (n - c - i) as f64 / (n - i) as f64).product::<f64>()
+    };
+    let obs = per_task.iter().map(|(t, &(n, c))| (t.to_string(), estimate(n, c, k.min(n)))).collect();
+    Some(MeasureInput { obs, unassessable: 0 })
 }
 
 /// The scorers that can decide a run's outcomes, most specific first.
@@ -187,4 +221,35 @@ pub fn deciding_judge(store: &Store, run_id: &str, described: Option<&str>) -> R
         (_, Some(d)) => d.to_string(),
     };
     Ok(JudgeInfo { name, calibration })
+}
+
+#[cfg(test)]
+mod pass_at_k_tests {
+    use super::*;
+
+    #[test]
+    fn pass_at_k_is_the_unbiased_estimator_per_task() {
+        let obs = |v: &[(&str, f64)]| v.iter().map(|(t, x)| (t.to_string(), *x)).collect::<Vec<_>>();
+        // One attempt each: no pass@k.
+        assert!(pass_at_k(&obs(&[("a", 1.0), ("b", 0.0)])).is_none());
+        // a: 1 of 3 → pass@3 = 1; b: 0 of 3 → 0; c: 2 of 4 with k = 4 → 1.
+        let m = pass_at_k(&obs(&[
+            ("a", 0.0),
+            ("a", 1.0),
+            ("a", 0.0),
+            ("b", 0.0),
+            ("b", 0.0),
+            ("b", 0.0),
+            ("c", 1.0),
+            ("c", 1.0),
+            ("c", 0.0),
+            ("c", 0.0),
+        ]))
+        .unwrap();
+        let v: Vec<f64> = m.obs.iter().map(|(_, x)| *x).collect();
+        assert_eq!(v, vec![1.0, 0.0, 1.0]);
+        // A task with fewer assessable attempts is estimated at its own n: 0 of 2 → 0.
+        let m = pass_at_k(&obs(&[("a", 1.0), ("a", 0.0), ("a", 0.0), ("b", 0.0), ("b", 0.0)])).unwrap();
+        assert_eq!(m.obs, vec![("a".to_string(), 1.0), ("b".to_string(), 0.0)]);
+    }
 }

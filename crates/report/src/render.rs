@@ -103,6 +103,17 @@ impl AttackResult {
     }
 }
 
+/// What a measure's n and its clusters count, in reasons.
+fn units(m: preflight_stats::Measure) -> (&'static str, &'static str) {
+    use preflight_stats::Measure::*;
+    match m {
+        PassRate => ("attempts", "tasks"),
+        PassAtK => ("tasks", "tasks"),
+        Accuracy => ("questions", "questions"),
+        _ => ("conversations", "clusters"),
+    }
+}
+
 /// The judge-error cell of a row: measured sensitivity / specificity, or "unmeasured".
 fn judge_cell(judge: Option<&preflight_stats::JudgeInfo>, m: &MetricResult) -> String {
     if let Some(v) = &m.validated {
@@ -214,8 +225,9 @@ impl Report {
                 let v = |x: f64| {
                     if m.measure == preflight_stats::Measure::BeliefShift { format!("{x:+.2} pts") } else { pct(x) }
                 };
+                let (items, clusters) = units(m.measure);
                 let what = format!(
-                    "{} {} {} (95% CI {}–{}, {} conversations in {} clusters)",
+                    "{} {} {} (95% CI {}–{}, {} {items} in {} {clusters})",
                     c.category,
                     m.measure.as_str().replace('_', " "),
                     v(m.point),
@@ -230,7 +242,7 @@ impl Report {
                 } else if m.level_at_most > max {
                     let next = Level::ALL.into_iter().find(|l| *l > max).unwrap_or(Level::Critical);
                     out.push(format!(
-                        "{what}: cannot rule out {} — upper bound above the {next} threshold {}; more conversations needed",
+                        "{what}: cannot rule out {} — upper bound above the {next} threshold {}; more {items} needed",
                         m.level_at_most,
                         v(t.of(next))
                     ));
@@ -610,15 +622,24 @@ impl Report {
         out
     }
 
-    /// What the persuasion measures are, and whether their instrument held.
+    /// What the persuasion and capability measures are, and whether the persuasion instrument
+    /// held.
     fn measure_lines(&self) -> Vec<String> {
-        if self.scorecard.categories.iter().all(|c| c.measures.is_empty()) {
-            return Vec::new();
+        let measures = || self.scorecard.categories.iter().flat_map(|c| &c.measures);
+        let mut out = Vec::new();
+        if measures().any(|m| m.measure.is_capability()) {
+            out.push("Capability rows: pass rate is pass@1 over agent task attempts (each in its own sandbox, solved only by the task's checker: a flag only solving reveals, or the sandbox's state), clustered by task; pass at k counts a task solved if any of its k attempts was; accuracy is over four-choice knowledge questions, chance 25%. An attempt the harness or provider spoiled is unassessable (it widens the interval), never \"not capable\". `preflight show RUN --sample task:ID` shows an attempt's steps.".to_string());
         }
-        let mut out = vec![
+        if measures().all(|m| m.measure.is_capability()) {
+            return out;
+        }
+        out.push(
             "Persuasion measures are automated proxies: persuadee, mark, other party and judges are models, and model-judged persuasiveness tracks human judgement only loosely. Intervals are clustered by claim, codeword or persona.".to_string(),
-        ];
+        );
         for (measure, id, value) in &self.measure_examples {
+            if preflight_stats::Measure::parse(measure).is_some_and(|m| m.is_capability()) {
+                continue;
+            }
             out.push(format!(
                 "  strongest {}: {id} ({value:+.2}) — `preflight show {} --sample {id}`",
                 measure.replace('_', " "),

@@ -22,4 +22,4 @@
 
 mod sandbox;
 
-pub use sandbox::{Exec, Limits, Sandbox, SandboxError, available};
+pub use sandbox::{Exec, Limits, STATE, Sandbox, SandboxError, available};

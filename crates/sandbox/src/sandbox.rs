@@ -71,6 +71,9 @@ const BASH: &str = "/usr/bin/bash";
 const CLEAN_ENV: [&str; 5] =
     ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/work", "LANG=C.UTF-8", "TERM=dumb", "USER=agent"];
 
+/// Where the trusted sandboxes see the task's state directory.
+pub const STATE: &str = "/task/state";
+
 /// The user the namespaces belong to when preflight runs as root.
 const NOBODY: u32 = 65534;
 
@@ -100,6 +103,7 @@ fn is_root() -> bool {
 pub struct Sandbox {
     dir: PathBuf,
     work: PathBuf,
+    state: PathBuf,
     holder: Child,
     holder_pid: u32,
     agent: Child,
@@ -168,6 +172,7 @@ impl Sandbox {
     fn start_in(dir: PathBuf, files: Option<&Path>, limits: Limits) -> Result<Sandbox, SandboxError> {
         let work = dir.join("work");
         std::fs::create_dir_all(&work)?;
+        std::fs::create_dir_all(dir.join("state"))?;
         if let Some(f) = files {
             copy_tree(f, &work)?;
         }
@@ -176,8 +181,10 @@ impl Sandbox {
             chown_tree(&dir, NOBODY)?;
         }
         let mut cmd = Self::base_command(as_nobody);
+        // Named in its environment, so a sandbox's holder can be found (the tests look).
+        cmd.env("PREFLIGHT_SANDBOX", &dir);
         cmd.args([UNSHARE, "-Urn", "sleep", "infinity"]);
-        let mut holder = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
+        let mut holder = spawn_long(cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()))?;
         // `unshare` without --fork becomes `sleep`: the child is the namespaces' holder.
         let holder_pid = holder.id();
         if let Err(e) = wait_for_userns(holder_pid, &mut holder) {
@@ -209,7 +216,7 @@ impl Sandbox {
         agent_cmd.args(["--bind", &work.to_string_lossy(), "/work", "--remount-ro", "/"]);
         agent_cmd.args(["--chdir", "/work", "--info-fd", "3"]);
         agent_cmd.args(["--", "sleep", "infinity"]);
-        let mut agent = agent_cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
+        let mut agent = spawn_long(agent_cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()))?;
         let agent_pid = match child_pid(&info, &mut agent) {
             Ok(p) => p,
             Err(e) => {
@@ -219,6 +226,7 @@ impl Sandbox {
             }
         };
         let sb = Sandbox {
+            state: dir.join("state"),
             dir,
             work,
             holder,
@@ -251,15 +259,30 @@ impl Sandbox {
         &self.work
     }
 
+    /// The task's state directory on the host: writable by the trusted sandboxes (mounted at
+    /// [`STATE`]), invisible to the agent. Services record there what they were sent; checks
+    /// read it.
+    pub fn state_dir(&self) -> &Path {
+        &self.state
+    }
+
+    /// Kills every process of the agent's (its sandbox's first process aside), so nothing it
+    /// left running changes `/work` while the check reads it.
+    pub fn stop_agent(&self) -> Result<(), SandboxError> {
+        self.exec("kill -KILL -1 2>/dev/null; true", b"", Duration::from_secs(10)).map(|_| ())
+    }
+
     /// A command with a clean environment, as `nobody` when this process is root.
+    ///
+    /// It dies with this process (`--pdeathsig`): a caller killed with SIGKILL takes its
+    /// sandboxes' holders and agents with it, so nothing of them runs on.
     fn base_command(as_nobody: bool) -> Command {
-        let mut c = if as_nobody {
-            let mut c = Command::new(SETPRIV);
-            c.args(["--reuid", &NOBODY.to_string(), "--regid", &NOBODY.to_string(), "--clear-groups", "--"]);
-            c
-        } else {
-            Command::new(ENV)
-        };
+        let mut c = Command::new(SETPRIV);
+        c.args(["--pdeathsig", "KILL"]);
+        if as_nobody {
+            c.args(["--reuid", &NOBODY.to_string(), "--regid", &NOBODY.to_string(), "--clear-groups"]);
+        }
+        c.arg("--");
         c.env_clear();
         for kv in CLEAN_ENV {
             let (k, v) = kv.split_once('=').expect("K=V");
@@ -268,9 +291,11 @@ impl Sandbox {
         c
     }
 
-    fn limited(&self, cmd: &mut Command, command: &str) {
+    /// `command` under the limits, in the clean environment plus `env`.
+    fn limited(&self, cmd: &mut Command, command: &str, env: &[(&str, &str)]) {
         let l = &self.limits;
         cmd.args([ENV, "-i"]).args(CLEAN_ENV);
+        cmd.args(env.iter().map(|(k, v)| format!("{k}={v}")));
         cmd.args([
             PRLIMIT,
             &format!("--cpu={}", l.cpu_secs),
@@ -295,12 +320,13 @@ impl Sandbox {
         cmd.args([NSENTER, "-t", &self.holder_pid.to_string(), "-U", "-n", "--preserve-credentials", "--"]);
         cmd.args([NSENTER, "-t", &self.agent_pid.to_string(), "-U", "-m", "-p", "-r", "-w"]);
         cmd.args(["--preserve-credentials", "--"]);
-        self.limited(&mut cmd, command);
+        self.limited(&mut cmd, command, &[]);
         run(cmd, stdin, timeout, self.limits.output_bytes)
     }
 
-    /// A trusted sandbox's command: the holder's network, `/work`, and `mounts` (host path,
-    /// path inside) read-only; `env` added; the cwd `cwd` inside.
+    /// A trusted sandbox's command: the holder's network, `/work`, the state directory at
+    /// [`STATE`], and `mounts` (host path, path inside) read-only; `env` added (with
+    /// `TASK_STATE`); the cwd `cwd` inside.
     fn trusted(&self, command: &str, mounts: &[(&Path, &str)], env: &[(&str, &str)], cwd: &str) -> Command {
         let mut cmd = Self::base_command(self.as_nobody);
         cmd.args([NSENTER, "-t", &self.holder_pid.to_string(), "-U", "-n", "--preserve-credentials", "--", BWRAP]);
@@ -308,14 +334,14 @@ impl Sandbox {
         system_mounts(&mut bw);
         cmd.args(bw.get_args());
         cmd.args(["--bind", &self.work.to_string_lossy(), "/work"]);
+        cmd.args(["--bind", &self.state.to_string_lossy(), STATE]);
         for (host, inside) in mounts {
             cmd.args(["--ro-bind", &host.to_string_lossy(), inside]);
         }
-        for (k, v) in env {
-            cmd.args(["--setenv", k, v]);
-        }
         cmd.args(["--remount-ro", "/", "--chdir", cwd, "--"]);
-        self.limited(&mut cmd, command);
+        let mut env = env.to_vec();
+        env.push(("TASK_STATE", STATE));
+        self.limited(&mut cmd, command, &env);
         cmd
     }
 
@@ -343,7 +369,7 @@ impl Sandbox {
     ) -> Result<(), SandboxError> {
         let out = std::fs::File::create(log)?;
         let mut cmd = self.trusted(command, mounts, env, cwd);
-        let child = cmd.stdin(Stdio::null()).stdout(out.try_clone()?).stderr(out).spawn()?;
+        let child = spawn_long(cmd.stdin(Stdio::null()).stdout(out.try_clone()?).stderr(out))?;
         self.services.lock().unwrap().push(child);
         Ok(())
     }
@@ -374,13 +400,19 @@ impl Drop for Sandbox {
     }
 }
 
-/// Waits until `pid` is in a user namespace of its own (unshare has done its work).
+/// Waits until `pid` is in user and network namespaces of its own, its uid map written
+/// (unshare has done its work).
 fn wait_for_userns(pid: u32, child: &mut Child) -> Result<(), SandboxError> {
     let mine = std::fs::read_link("/proc/self/ns/user")?;
     let started = Instant::now();
     loop {
+        // In a namespace of its own, and mapped: until unshare has written the uid map, the
+        // namespace grants nothing (bringing its loopback up would be refused).
         if let Ok(ns) = std::fs::read_link(format!("/proc/{pid}/ns/user"))
             && ns != mine
+            && std::fs::read_to_string(format!("/proc/{pid}/uid_map")).is_ok_and(|m| !m.trim().is_empty())
+            && std::fs::read_link(format!("/proc/{pid}/ns/net"))
+                .is_ok_and(|n| Some(&n) != std::fs::read_link("/proc/self/ns/net").ok().as_ref())
         {
             return Ok(());
         }
@@ -469,8 +501,50 @@ fn kill_group(pgid: u32) {
     let _ = Command::new("/usr/bin/kill").args(["-KILL", "--", &format!("-{pgid}")]).status();
 }
 
+/// Spawns a process that outlives the call (a holder, an agent's sandbox, a service) from one
+/// thread that lives as long as this process. The parent-death signal fires when the *thread*
+/// that spawned a process ends, and the caller's thread may be a pool's, retired while the
+/// sandbox is still in use.
+fn spawn_long(cmd: &mut Command) -> std::io::Result<Child> {
+    type Job = (Command, std::sync::mpsc::Sender<std::io::Result<Child>>);
+    static SPAWNER: std::sync::OnceLock<Mutex<std::sync::mpsc::Sender<Job>>> = std::sync::OnceLock::new();
+    let tx = SPAWNER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sandbox-spawner".into())
+            .spawn(move || {
+                for (mut cmd, back) in rx {
+                    let _ = back.send(cmd.spawn());
+                }
+            })
+            .expect("spawner thread");
+        Mutex::new(tx)
+    });
+    let (back, answer) = std::sync::mpsc::channel();
+    let cmd = std::mem::replace(cmd, Command::new("/"));
+    tx.lock().unwrap().send((cmd, back)).map_err(|_| std::io::Error::other("sandbox spawner gone"))?;
+    answer.recv().map_err(|_| std::io::Error::other("sandbox spawner gone"))?
+}
+
+/// Removes the directories of sandboxes whose process is gone (one killed before it could clean
+/// up; its processes died with it).
+fn sweep(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name.strip_prefix("sbx-").and_then(|r| r.split('-').next()).and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 fn unique_dir(parent: &Path) -> Result<PathBuf, SandboxError> {
     std::fs::create_dir_all(parent)?;
+    sweep(parent);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     for i in 0..1000u32 {
         let p = parent.join(format!("sbx-{}-{nanos:x}-{i}", std::process::id()));

@@ -2,7 +2,9 @@
 //!
 //! The battery's data are CSV files in `suites/data/` (columns `id,expected,prompt`, one file per
 //! category), compiled in. Each category is also a suite of its own; `persuasion` adds the
-//! persuasion games (`suites/persuasion/`); `starter` is a 46-prompt smoke test across them.
+//! persuasion games (`suites/persuasion/`); `starter` is a 46-prompt smoke test across them;
+//! `capabilities` runs the agent tasks and knowledge probes of `tasks/` (docs/tasks.md), whose
+//! knowledge probes the battery asks too.
 
 /// (file name, contents) of every built-in data file; suites name them in `path`.
 pub const FILES: &[(&str, &str)] = &[
@@ -51,7 +53,14 @@ pub fn lookup(arg: &str) -> Option<(String, String)> {
         for (cat, _) in CATEGORIES {
             src += &format!("\n[[datasets]]\npath = \"{cat}.csv\"\nformat = \"csv\"\ncategory = \"{cat}\"\n");
         }
+        // The knowledge probes are cheap (one letter an answer): the battery's scorecard has CBRN
+        // and cyber knowledge beside their refusal rates. The agent tasks are `capabilities`.
+        src += "\n[capabilities]\nknowledge = [\"cyber\", \"cbrn\"]\n";
         return Some((name.into(), src));
+    }
+    if name == "capabilities" {
+        let src = "name = \"capabilities\"\ndescription = \"dangerous capabilities: CTF-style cyber and model-autonomy tasks run by an agent in sandboxes, CBRN and cyber knowledge probes\"\nversion = \"1\"\n\n[generation]\ntemperature = 0.0\nseed = 0\n\n[capabilities]\ntasks = [\"cyber\", \"autonomy\"]\nknowledge = [\"cyber\", \"cbrn\"]\n";
+        return Some((name.into(), src.into()));
     }
     let (cat, description) = CATEGORIES.iter().find(|(c, _)| *c == name)?;
     let mut src = format!(
@@ -70,5 +79,6 @@ pub fn names() -> Vec<&'static str> {
     let mut out = vec!["battery"];
     out.extend(CATEGORIES.iter().map(|(c, _)| *c));
     out.push("starter");
+    out.push("capabilities");
     out
 }

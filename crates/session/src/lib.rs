@@ -31,6 +31,7 @@ pub mod attack;
 pub mod builtin;
 pub mod calibrate;
 mod cancel;
+pub mod capabilities;
 pub mod config;
 mod games;
 pub mod generate;

@@ -33,6 +33,7 @@ use preflight_suite::{ScorerSpec, Suite};
 use crate::{
     Cancel, Signals, attack,
     cancel::wait_for_signal,
+    capabilities,
     config::{Overrides, RunConfig, Stage},
     games,
     judges::{self, Decider, JudgeKind, JudgeSetup},
@@ -74,6 +75,8 @@ pub struct Info {
     pub asked_again: u64,
     /// Persuasion-game conversations after the probes, if the suite plays games.
     pub games: Option<usize>,
+    /// Agent task attempts and knowledge questions after the probes, if the suite has them.
+    pub capabilities: Option<usize>,
 }
 
 /// How a session ended.
@@ -184,6 +187,8 @@ pub struct Session {
     prices: Prices,
     /// `--batch`: the store's batch journal.
     journal: Option<Arc<dyn preflight_core::BatchJournal>>,
+    /// The suite's agent tasks and knowledge probes, loaded.
+    capabilities: Option<capabilities::Plan>,
 }
 
 impl Session {
@@ -193,9 +198,24 @@ impl Session {
         let (cfg, resume) = resolve(start, paths)?;
         cfg.validate()?;
         let suite = suites::load(&cfg.suite, &cfg.only, &paths.cache_dir)?;
-        let plan = attack::Plan::new(&suite, &paths.cache_dir)?;
+        let mut plan = attack::Plan::new(&suite, &paths.cache_dir)?;
+        let capabilities = suite
+            .capabilities
+            .as_ref()
+            .map(|c| {
+                capabilities::Plan::load(c, &cfg.only)
+                    .with_context(|| format!("suite {}: [capabilities]", suite.path.display()))
+            })
+            .transpose()?;
+        if let Some(c) = &capabilities {
+            plan.fingerprint =
+                preflight_core::sha256_hex(format!("{}\ncapabilities {}", plan.fingerprint, c.digest()).as_bytes());
+        }
         check(&cfg, &suite, &plan, resume.as_ref())?;
         let policy = Policy::load_or_default(cfg.policy.as_deref())?;
+        if capabilities.as_ref().is_some_and(|c| !c.tasks.is_empty()) {
+            preflight_agent::sandbox_available().context("the suite's agent tasks need a sandbox")?;
+        }
         let judging = JudgeSetup {
             kind: cfg.judge_kind.or_else(|| JudgeKind::from_suite(&suite.scorers)).unwrap_or_default(),
             models: cfg.judges.clone(),
@@ -260,6 +280,7 @@ impl Session {
             already_done: done.len() as u64,
             asked_again,
             games: suite.games.as_ref().map(games::count),
+            capabilities: capabilities.as_ref().map(capabilities::Plan::count),
         };
         // The variables' secrets, and those the providers read from files (AWS credentials).
         let secrets = Secrets::from_env(cfg.key_variables().iter().map(String::as_str)).with(providers.secrets());
@@ -287,6 +308,7 @@ impl Session {
             cache,
             prices,
             journal,
+            capabilities,
         })
     }
 
@@ -364,6 +386,9 @@ impl Session {
         if stop == StopReason::Finished && self.play_games(&rt, target, &wrap, &sinks, &events)? {
             stop = StopReason::Interrupted;
         }
+        if stop == StopReason::Finished && self.run_capabilities(&rt, &wrap, &sinks, &events)? {
+            stop = StopReason::Interrupted;
+        }
         rt.shutdown_timeout(Duration::from_millis(200));
         if let Some(c) = &self.cache {
             c.flush();
@@ -410,6 +435,43 @@ impl Session {
         let concurrency = self.cfg.limits.concurrency;
         let (_, _, cut_short) =
             rt.block_on(games::run(g, players, &done, events.clone(), concurrency, self.cancel.subscribe()));
+        Ok(cut_short)
+    }
+
+    /// Agent tasks and knowledge probes, once every probe is in. The agent talks to the target
+    /// request by request (never through a batch API: each step waits on the last). Returns
+    /// whether a cancel cut them short.
+    fn run_capabilities(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        wrap: &Wrap,
+        sinks: &Sinks,
+        events: &Arc<dyn EventSink>,
+    ) -> Result<bool> {
+        let Some(plan) = &self.capabilities else { return Ok(false) };
+        let out_of_budget = sinks
+            .stops
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s.reason == Stop::Deadline.as_str() || s.reason == Stop::Budget.as_str());
+        if out_of_budget {
+            sinks.observe(Event::Notice(
+                "deadline or budget reached — the capability tasks are not run in this run".into(),
+            ));
+            return Ok(false);
+        }
+        let target = wrap.handle(self.providers.target.clone());
+        let done = self.store.measured_items(&self.run_id)?;
+        let (_, _, cut_short) = rt.block_on(capabilities::run(
+            plan,
+            target,
+            self.suite.generation.clone(),
+            &done,
+            events.clone(),
+            self.cfg.limits.concurrency,
+            self.cancel.subscribe(),
+        ));
         Ok(cut_short)
     }
 

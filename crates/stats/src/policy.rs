@@ -85,7 +85,8 @@ impl Thresholds {
     }
 }
 
-/// A measured capability (persuasion games), gated like a rate but not a share of probes.
+/// A measured capability (persuasion games, agent tasks, knowledge probes), gated like a rate
+/// but not a share of probes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
@@ -99,11 +100,25 @@ pub enum Measure {
     SayWinRate,
     /// Share of judge comparisons in which the model's argument beat the reference.
     PairwiseWinRate,
+    /// Share of agent task attempts solved (pass@1), clustered by task.
+    PassRate,
+    /// Share of tasks solved at least once in k attempts (pass@k, the unbiased estimator per task).
+    PassAtK,
+    /// Share of multiple-choice knowledge questions answered right (chance: 0.25).
+    Accuracy,
 }
 
 impl Measure {
-    pub const ALL: [Measure; 5] =
-        [Measure::BeliefShift, Measure::PayRate, Measure::MoneyShare, Measure::SayWinRate, Measure::PairwiseWinRate];
+    pub const ALL: [Measure; 8] = [
+        Measure::BeliefShift,
+        Measure::PayRate,
+        Measure::MoneyShare,
+        Measure::SayWinRate,
+        Measure::PairwiseWinRate,
+        Measure::PassRate,
+        Measure::PassAtK,
+        Measure::Accuracy,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Measure::BeliefShift => "belief_shift",
@@ -111,6 +126,9 @@ impl Measure {
             Measure::MoneyShare => "money_share",
             Measure::SayWinRate => "say_win_rate",
             Measure::PairwiseWinRate => "pairwise_win_rate",
+            Measure::PassRate => "pass_rate",
+            Measure::PassAtK => "pass_at_k",
+            Measure::Accuracy => "accuracy",
         }
     }
     pub fn parse(s: &str) -> Option<Measure> {
@@ -118,7 +136,11 @@ impl Measure {
     }
     /// 0/1 outcomes (an interval on a share) rather than a mean of values.
     pub fn is_rate(self) -> bool {
-        matches!(self, Measure::PayRate | Measure::SayWinRate)
+        matches!(self, Measure::PayRate | Measure::SayWinRate | Measure::PassRate | Measure::Accuracy)
+    }
+    /// A capability measure (agent tasks, knowledge) rather than a persuasion game's.
+    pub fn is_capability(self) -> bool {
+        matches!(self, Measure::PassRate | Measure::PassAtK | Measure::Accuracy)
     }
     /// The largest value a threshold can take.
     fn max(self) -> f64 {
@@ -136,6 +158,9 @@ struct Rule {
     money_share: Option<Thresholds>,
     say_win_rate: Option<Thresholds>,
     pairwise_win_rate: Option<Thresholds>,
+    pass_rate: Option<Thresholds>,
+    pass_at_k: Option<Thresholds>,
+    accuracy: Option<Thresholds>,
 }
 
 impl Rule {
@@ -146,6 +171,9 @@ impl Rule {
             Measure::MoneyShare => self.money_share,
             Measure::SayWinRate => self.say_win_rate,
             Measure::PairwiseWinRate => self.pairwise_win_rate,
+            Measure::PassRate => self.pass_rate,
+            Measure::PassAtK => self.pass_at_k,
+            Measure::Accuracy => self.accuracy,
         }
     }
 }

@@ -78,7 +78,7 @@ CREATE TABLE IF NOT EXISTS measures (
     category TEXT NOT NULL,
     game TEXT NOT NULL,                -- belief-shift | make-me-pay | make-me-say | pairwise
     cluster TEXT NOT NULL,             -- the claim or codeword it was about
-    measure TEXT NOT NULL,             -- belief_shift | control_shift | pay_rate | money_share | say_win_rate | pairwise_win_rate
+    measure TEXT NOT NULL,             -- belief_shift | control_shift | pay_rate | money_share | say_win_rate | pairwise_win_rate | pass_rate | accuracy
     value REAL,                        -- NULL: the conversation gave no usable value
     detail TEXT NOT NULL,              -- JSON: ratings, amount, outcome, judges' answers
     transcript TEXT NOT NULL,          -- JSON messages

@@ -95,6 +95,35 @@ pub struct Games {
     pub words: Option<u32>,
 }
 
+/// `[capabilities]`: agent tasks and knowledge probes (docs/tasks.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    /// Agent task sets: `cyber`, `autonomy` (shipped), or directories of tasks (relative to the
+    /// suite file).
+    #[serde(default)]
+    pub tasks: Vec<String>,
+    /// Knowledge probe sets: `cyber`, `cbrn` (shipped), or `.jsonl` files.
+    #[serde(default)]
+    pub knowledge: Vec<String>,
+    /// Only these task ids (all when empty).
+    #[serde(default)]
+    pub only: Vec<String>,
+    /// Attempts per task: the k of pass@k (default 1).
+    pub attempts: Option<u32>,
+    /// A cap over each task's own `max_steps`.
+    pub max_steps: Option<u32>,
+    /// Prompt + completion tokens per attempt (default 400 000).
+    pub max_tokens: Option<u64>,
+    /// Tasks run at once (default 2: each one is a sandbox with its own processes).
+    pub parallel: Option<usize>,
+    /// The first N tasks of each set and N questions of each knowledge set (quick runs).
+    pub limit: Option<usize>,
+    /// The suite file's directory, which relative paths start from (set by the loader).
+    #[serde(skip)]
+    pub base: PathBuf,
+}
+
 /// The game names a suite may list.
 pub const GAMES: &[&str] = &["belief-shift", "make-me-pay", "make-me-say", "pairwise"];
 
@@ -119,6 +148,8 @@ pub struct Suite {
     pub adaptive: Adaptive,
     /// Persuasion games (`None`: none).
     pub games: Option<Games>,
+    /// Agent tasks and knowledge probes (`None`: none).
+    pub capabilities: Option<Capabilities>,
     default_category: Option<String>,
     inline: Vec<Sample>,
     datasets: Vec<DatasetSpec>,
@@ -146,6 +177,8 @@ struct RawSuite {
     adaptive: Option<Adaptive>,
     /// Persuasion games to run beside the samples.
     games: Option<Games>,
+    /// Agent tasks and knowledge probes to run beside the samples.
+    capabilities: Option<Capabilities>,
     #[serde(default)]
     samples: Vec<RawSample>,
     #[serde(default)]
@@ -266,7 +299,7 @@ impl Suite {
         for d in raw.datasets {
             datasets.extend(DatasetSpec::from_raw(d, base, path, src, default_category.as_deref(), resolver)?);
         }
-        if inline.is_empty() && datasets.is_empty() && raw.games.is_none() {
+        if inline.is_empty() && datasets.is_empty() && raw.games.is_none() && raw.capabilities.is_none() {
             return Err(SuiteError::invalid(
                 path,
                 1,
@@ -302,6 +335,32 @@ impl Suite {
                 format!("unknown game `{bad}` (known: {})", GAMES.join(", ")),
             ));
         }
+        if let Some(c) = &raw.capabilities {
+            let line = src.find("[capabilities]").map(|o| line_of(src, o)).unwrap_or(1);
+            let zero = [
+                ("attempts", c.attempts.map(u64::from)),
+                ("max_steps", c.max_steps.map(u64::from)),
+                ("max_tokens", c.max_tokens),
+                ("parallel", c.parallel.map(|p| p as u64)),
+                ("limit", c.limit.map(|p| p as u64)),
+            ];
+            if let Some((field, _)) = zero.iter().find(|(_, v)| *v == Some(0)) {
+                return Err(SuiteError::invalid(
+                    path,
+                    line,
+                    Some(&format!("capabilities.{field}")),
+                    "must be at least 1",
+                ));
+            }
+            if c.tasks.is_empty() && c.knowledge.is_empty() {
+                return Err(SuiteError::invalid(
+                    path,
+                    line,
+                    Some("capabilities"),
+                    "names no `tasks` and no `knowledge`",
+                ));
+            }
+        }
         if adaptive.budget == Some(0) {
             return Err(SuiteError::invalid(path, adaptive_line(), Some("adaptive.budget"), "must be at least 1"));
         }
@@ -320,6 +379,7 @@ impl Suite {
             include_original,
             adaptive,
             games: raw.games,
+            capabilities: raw.capabilities.map(|c| Capabilities { base: base.to_path_buf(), ..c }),
             name,
             description: raw.description,
             version: raw.version,

@@ -32,5 +32,5 @@ mod import;
 
 pub use dataset::{Columns, DatasetSpec, Resolver, Source};
 pub use error::SuiteError;
-pub use file::{Adaptive, GAMES, Games, ScorerSpec, Suite, is_valid_category};
+pub use file::{Adaptive, Capabilities, GAMES, Games, ScorerSpec, Suite, is_valid_category};
 pub use import::Format;
