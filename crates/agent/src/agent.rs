@@ -182,6 +182,7 @@ pub async fn attempt(
     };
     let mut a = run_loop(task, model, settings, limits, epoch, &sb, started).await;
     if matches!(a.verdict, Verdict::Unassessable(_)) {
+        blocking(move || drop(sb)).await;
         return a;
     }
     // The check: against the submitted flag, or the sandbox's state once the agent is stopped.

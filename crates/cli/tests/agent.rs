@@ -212,3 +212,45 @@ fn a_bad_task_or_capabilities_table_is_named_by_file_line_and_field() {
     assert!(stderr(&out).contains("s.toml:3: field `capabilities.attempts`: must be at least 1"), "{}", stderr(&out));
     assert!(server.requests().is_empty(), "nothing was asked of the model");
 }
+
+#[test]
+fn an_attempt_the_provider_spoiled_is_unassessable_and_run_again_on_resume() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+    let dir = TempDir::new("agent-spoiled");
+    let broken = Arc::new(AtomicBool::new(true));
+    let replay = preflight_mock::agent::replay(&tasks_dir(), false, Duration::ZERO);
+    let flag = broken.clone();
+    let server = Scripted::start(move |r: &preflight_mock::Recorded| {
+        if flag.load(Ordering::SeqCst) && r.json().get("tools").is_some() {
+            // A permanent error: not retried, the attempt cannot go on.
+            return preflight_mock::Reply::json(
+                400,
+                serde_json::json!({"error": {"message": "bad request", "type": "invalid_request_error"}}),
+            );
+        }
+        replay(r)
+    })
+    .unwrap();
+    let suite = dir.join("s.toml");
+    std::fs::write(&suite, "name = \"spoiled\"\n[capabilities]\ntasks = [\"cyber\"]\nonly = [\"web-robots-admin\"]\n")
+        .unwrap();
+    let out = run(&args(&server, &suite, &dir));
+    // Unassessable, never "not capable": the run has no verdict (the harness exit) and resumes.
+    assert_eq!(code(&out), 20, "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 of 1 were spoiled by the harness or the provider"), "{}", stderr(&out));
+    let stored = rows(&dir);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].2, None);
+    let reason: String = db(dir.path())
+        .query_row("SELECT json_extract(detail, '$.unassessable_reason') FROM measures", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(reason, "provider_error:permanent");
+    broken.store(false, Ordering::SeqCst);
+    let run_id: String = db(dir.path()).query_row("SELECT id FROM runs", [], |r| r.get(0)).unwrap();
+    let out = run(&resume_args(dir.path(), &run_id));
+    let m = measures(&json(&out));
+    assert_eq!(m[&("cyber".into(), "pass_rate".into())], (1.0, 1), "{}", stderr(&out));
+}

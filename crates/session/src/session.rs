@@ -628,9 +628,15 @@ impl Session {
     }
 
     /// Why a finished run has no verdict: more than [`MAX_HARNESS_ERROR_SHARE`] of its probes
-    /// are harness errors.
+    /// are harness errors, or of its agent attempts and questions were spoiled.
     fn no_verdict_reason(&self) -> Result<Option<String>> {
         let (n, errors) = self.store.harness_errors(&self.run_id)?;
+        let (cn, spoiled) = self.store.spoiled_capabilities(&self.run_id)?;
+        if cn > 0 && spoiled as f64 > MAX_HARNESS_ERROR_SHARE * cn as f64 {
+            return Ok(Some(format!(
+                "no usable attempt for most agent tasks and questions: {spoiled} of {cn} were spoiled by the harness or the provider (`preflight show RUN --sample task:ID` shows why); a verdict needs at least half of them"
+            )));
+        }
         if n == 0 || (errors as f64) <= MAX_HARNESS_ERROR_SHARE * n as f64 {
             return Ok(None);
         }

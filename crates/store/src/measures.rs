@@ -42,6 +42,20 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// Agent attempts and knowledge questions of a run, and how many of them the harness or the
+    /// provider spoiled (no value, for another reason than an answer naming no choice): the
+    /// capability twin of [`Store::harness_errors`].
+    pub fn spoiled_capabilities(&self, run_id: &str) -> Result<(u64, u64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*), COALESCE(SUM(value IS NULL AND COALESCE(json_extract(detail, '$.unassessable_reason'), '') <> 'no_choice'), 0)
+                 FROM measures WHERE run_id = ?1 AND game IN ('agent', 'knowledge')",
+                [run_id],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// (item, epoch) of every stored game conversation of a run (resume).
     pub fn measured_items(&self, run_id: &str) -> Result<HashSet<(String, u32)>, StoreError> {
         let mut st = self

@@ -488,8 +488,9 @@ impl Store {
     }
 
     /// Takes a run over for `lease` (a resume): refused while another live process holds it.
-    /// Marks it running again, and forgets its harness errors (probes that hold no observation),
-    /// so they are asked again; returns how many it forgot.
+    /// Marks it running again, and forgets its harness errors (probes that hold no observation,
+    /// agent attempts and questions the harness or provider spoiled), so they are asked again;
+    /// returns how many it forgot.
     pub fn resume_run(&mut self, id: &str, lease: &Lease) -> Result<u64, StoreError> {
         let path = self.path.clone();
         let fail = |source| StoreError::Sqlite { path: path.clone(), source };
@@ -517,7 +518,16 @@ impl Store {
             [id],
         )
         .map_err(fail)?;
-        let forgot = tx.execute(&format!("DELETE FROM probes WHERE {errors}"), [id]).map_err(fail)?;
+        let mut forgot = tx.execute(&format!("DELETE FROM probes WHERE {errors}"), [id]).map_err(fail)?;
+        // Agent attempts and questions the harness or the provider spoiled are run again too (an
+        // answer that named no choice is the model's, and stays).
+        forgot += tx
+            .execute(
+                "DELETE FROM measures WHERE run_id = ?1 AND game IN ('agent', 'knowledge') AND value IS NULL
+                 AND COALESCE(json_extract(detail, '$.unassessable_reason'), '') <> 'no_choice'",
+                [id],
+            )
+            .map_err(fail)?;
         tx.commit().map_err(fail)?;
         Ok(forgot as u64)
     }
