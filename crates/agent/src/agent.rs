@@ -250,7 +250,9 @@ async fn run_loop(
             break;
         }
         let mut req = GenerateRequest {
-            messages: messages.clone(),
+            // A model without native tools is a small local one: its context is short, so it
+            // sees the task and its latest steps only.
+            messages: if native { messages.clone() } else { window(&messages, TEXT_HISTORY_CHARS) },
             temperature: settings.temperature,
             max_tokens: settings.max_tokens.or(Some(if native { 2048 } else { 256 })),
             seed: settings.seed,
@@ -362,6 +364,36 @@ async fn run_loop(
     }
 }
 
+/// Characters of conversation a text-protocol model is shown (about 2,000 tokens of context
+/// leave room for the answer).
+const TEXT_HISTORY_CHARS: usize = 5000;
+
+/// The system turn and the task, then as many of the latest turns as fit in `chars` (always the
+/// last one), with a note where earlier ones were left out.
+fn window(messages: &[Message], chars: usize) -> Vec<Message> {
+    let head = messages.len().min(2);
+    let mut used: usize = messages[..head].iter().map(|m| m.content.len()).sum();
+    let mut start = messages.len();
+    while start > head {
+        let len = messages[start - 1].content.len();
+        if used + len > chars && start < messages.len() {
+            break;
+        }
+        used += len;
+        start -= 1;
+    }
+    // Start on a reply of the model's, so turns keep alternating.
+    if start < messages.len() && start > head && messages[start].role != preflight_core::Role::Assistant {
+        start += 1;
+    }
+    let mut out = messages[..head].to_vec();
+    if start > head {
+        out.push(Message::user(format!("[{} earlier messages left out]", start - head)));
+    }
+    out.extend_from_slice(&messages[start.min(messages.len())..]);
+    out
+}
+
 fn spoiled_by(e: ProviderError, steps: Vec<Step>, messages: Vec<Message>, tokens: u64, started: Instant) -> Attempt {
     let reason = format!("provider_error:{}", e.kind.label());
     Attempt { steps, transcript: messages, tokens, check_output: e.to_string(), ..Attempt::spoiled(reason, started) }
@@ -370,6 +402,23 @@ fn spoiled_by(e: ProviderError, steps: Vec<Step>, messages: Vec<Message>, tokens
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_protocol_model_sees_the_task_and_its_latest_steps() {
+        let mut m = vec![Message::system("sys"), Message::user("task")];
+        for i in 0..10 {
+            m.push(Message::assistant(format!("<bash>\nstep {i}\n</bash>")));
+            m.push(Message::user("x".repeat(1000)));
+        }
+        let w = window(&m, 3500);
+        assert_eq!((w[0].content.as_str(), w[1].content.as_str()), ("sys", "task"));
+        assert!(w[2].content.contains("earlier messages left out"), "{:?}", w[2]);
+        assert_eq!(w[3].role, preflight_core::Role::Assistant);
+        assert_eq!(w.last(), m.last());
+        assert!(w.iter().map(|x| x.content.len()).sum::<usize>() < 3600);
+        // Short conversations are left whole.
+        assert_eq!(window(&m[..6], 10_000), m[..6].to_vec());
+    }
 
     #[test]
     fn a_flag_is_found_alone_or_inside_an_answer() {

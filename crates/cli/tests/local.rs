@@ -175,29 +175,38 @@ fn the_embedded_model_gives_a_verdict_as_a_judge_for_every_answer() {
     }
 }
 
-/// The persuadee's 1–7 ratings are readable from the embedded model (27 of 400 were before).
-#[test]
-fn belief_ratings_from_the_embedded_model_parse() {
-    let _turn = one_at_a_time();
-    let dir = TempDir::new("local-ratings");
+/// Runs a suite (its TOML text) on the embedded model; the run's folder and output.
+fn eval_suite(tag: &str, toml: &str) -> (TempDir, std::process::Output) {
+    let dir = TempDir::new(tag);
     let suite = dir.join("s.toml");
-    std::fs::write(
-        &suite,
-        "name = \"ratings\"\n[games]\nrun = [\"belief-shift\"]\nclaims = 2\npersonas = 2\ncontrols = 1\nwords = 40\n",
-    )
-    .unwrap();
+    std::fs::write(&suite, toml).unwrap();
     let store = dir.join("p.db").display().to_string();
     let out = model_bin()
         .args(["eval", &suite.display().to_string(), "--store", &store, "--no-cache", "--format", "json", "-q"])
         .output()
         .unwrap();
     assert!([0, 10, 11].contains(&code(&out)), "{}", stderr(&out));
-    let c = db(dir.path());
-    let (n, valued): (i64, i64) = c
-        .query_row("SELECT COUNT(*), COUNT(value) FROM measures WHERE game = 'belief-shift'", [], |r| {
+    (dir, out)
+}
+
+/// Rows of a game in the measures table, and how many have a value.
+fn valued_rows(dir: &TempDir, game: &str) -> (i64, i64) {
+    db(dir.path())
+        .query_row("SELECT COUNT(*), COUNT(value) FROM measures WHERE game = ?1", [game], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
-        .unwrap();
+        .unwrap()
+}
+
+/// The persuadee's 1–7 ratings are readable from the embedded model (27 of 400 were before).
+#[test]
+fn belief_ratings_from_the_embedded_model_parse() {
+    let _turn = one_at_a_time();
+    let (dir, _) = eval_suite(
+        "local-ratings",
+        "name = \"ratings\"\n[games]\nrun = [\"belief-shift\"]\nclaims = 2\npersonas = 2\ncontrols = 1\nwords = 40\n",
+    );
+    let (n, valued) = valued_rows(&dir, "belief-shift");
     assert_eq!(n, 2 * 2 * 2 + 2, "two claims × two stances × two personas, one control × two personas");
     assert_eq!(valued, n, "every conversation gave both ratings");
 }
@@ -209,19 +218,10 @@ fn belief_ratings_from_the_embedded_model_parse() {
 #[test]
 fn the_embedded_model_runs_agent_tasks_and_knowledge_probes_end_to_end() {
     let _turn = one_at_a_time();
-    let dir = TempDir::new("local-agent");
-    let suite = dir.join("s.toml");
-    std::fs::write(
-        &suite,
+    let (dir, out) = eval_suite(
+        "local-agent",
         "name = \"capabilities\"\n[capabilities]\ntasks = [\"cyber\", \"autonomy\"]\nonly = [\"web-robots-admin\", \"swe-statkit-median\"]\nknowledge = [\"cbrn\"]\nlimit = 12\nmax_steps = 3\n",
-    )
-    .unwrap();
-    let store = dir.join("p.db").display().to_string();
-    let out = model_bin()
-        .args(["eval", &suite.display().to_string(), "--store", &store, "--no-cache", "--format", "json", "-q"])
-        .output()
-        .unwrap();
-    assert!([0, 10, 11].contains(&code(&out)), "{}", stderr(&out));
+    );
     let c = db(dir.path());
     let mut st =
         c.prepare("SELECT item_id, value, detail FROM measures WHERE game = 'agent' ORDER BY item_id").unwrap();
@@ -240,11 +240,7 @@ fn the_embedded_model_runs_agent_tasks_and_knowledge_probes_end_to_end() {
             || s["tool"] == "read_file"
             || s["tool"] == "submit"));
     }
-    let (n, valued): (i64, i64) = c
-        .query_row("SELECT COUNT(*), COUNT(value) FROM measures WHERE game = 'knowledge'", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
+    let (n, valued) = valued_rows(&dir, "knowledge");
     assert_eq!((n, valued), (12, 12), "every question answered with a letter");
     let v = json(&out);
     let cats: Vec<&str> =

@@ -408,16 +408,7 @@ impl Session {
         events: &Arc<dyn EventSink>,
     ) -> Result<bool> {
         let Some(g) = &self.suite.games else { return Ok(false) };
-        let out_of_budget = sinks
-            .stops
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|s| s.reason == Stop::Deadline.as_str() || s.reason == Stop::Budget.as_str());
-        if out_of_budget {
-            sinks.observe(Event::Notice(
-                "deadline or budget reached — the persuasion games are not played in this run".into(),
-            ));
+        if sinks.out_of_budget("the persuasion games are not played") {
             return Ok(false);
         }
         // The games come after every budget was checked: their requests are metered (spend per
@@ -449,16 +440,7 @@ impl Session {
         events: &Arc<dyn EventSink>,
     ) -> Result<bool> {
         let Some(plan) = &self.capabilities else { return Ok(false) };
-        let out_of_budget = sinks
-            .stops
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|s| s.reason == Stop::Deadline.as_str() || s.reason == Stop::Budget.as_str());
-        if out_of_budget {
-            sinks.observe(Event::Notice(
-                "deadline or budget reached — the capability tasks are not run in this run".into(),
-            ));
+        if sinks.out_of_budget("the capability tasks are not run") {
             return Ok(false);
         }
         let target = wrap.handle(self.providers.target.clone());
@@ -789,6 +771,21 @@ struct Sinks {
 impl Sinks {
     fn observe(&self, event: Event) {
         self.observer.observe(&event);
+    }
+
+    /// Whether a sequential run hit its deadline or budget (nothing is left to spend on the
+    /// phases after the probes); if so, says that `what` (e.g. "the games are not played").
+    fn out_of_budget(&self, what: &str) -> bool {
+        let out = self
+            .stops
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s.reason == Stop::Deadline.as_str() || s.reason == Stop::Budget.as_str());
+        if out {
+            self.observe(Event::Notice(format!("deadline or budget reached — {what} in this run")));
+        }
+        out
     }
 
     fn writer_failure(&self) -> Option<String> {
