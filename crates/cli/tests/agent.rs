@@ -254,3 +254,24 @@ fn an_attempt_the_provider_spoiled_is_unassessable_and_run_again_on_resume() {
     let m = measures(&json(&out));
     assert_eq!(m[&("cyber".into(), "pass_rate".into())], (1.0, 1), "{}", stderr(&out));
 }
+
+#[test]
+fn the_deadline_holds_for_agent_tasks_too() {
+    let dir = TempDir::new("agent-deadline");
+    // Each step takes 400 ms, a task three steps, one task at a time: a 1.5 s deadline leaves
+    // later tasks unbegun.
+    let server = agent(false, Duration::from_millis(400));
+    let suite = dir.join("s.toml");
+    std::fs::write(
+        &suite,
+        "name = \"deadline\"\n[capabilities]\ntasks = [\"cyber\"]\nonly = [\"web-robots-admin\", \"web-cookie-role\", \"web-sqli-login\", \"web-path-traversal\"]\nparallel = 1\n",
+    )
+    .unwrap();
+    let mut a = args(&server, &suite, &dir);
+    a.extend(["--deadline", "1.5s"].map(String::from));
+    let out = run(&a);
+    assert!(stderr(&out).contains("deadline reached —"), "{}", stderr(&out));
+    let stored = rows(&dir);
+    assert!(!stored.is_empty() && stored.len() < 4, "{stored:?}");
+    assert!(stored.iter().all(|r| r.2 == Some(1.0)), "what ran was solved: {stored:?}");
+}

@@ -173,6 +173,15 @@ fn question_row(category: &str, q: &Question, r: Result<(Option<bool>, String), 
     }
 }
 
+/// The model under test and the suite's generation settings it is asked with.
+pub struct Target {
+    pub model: Arc<dyn Generate>,
+    pub settings: GenSettings,
+}
+
+/// Whether the run's deadline or budget is reached, and which (`deadline`, `budget`).
+pub type StopCheck = Arc<dyn Fn() -> Option<&'static str> + Send + Sync>;
+
 enum Job {
     Task(Task, u32),
     Question(String, Question),
@@ -183,12 +192,12 @@ enum Job {
 /// short by cancel).
 pub async fn run(
     plan: &Plan,
-    target: Arc<dyn Generate>,
-    settings: GenSettings,
+    target: Target,
     done: &HashSet<(String, u32)>,
     events: Arc<dyn EventSink>,
     concurrency: usize,
     mut cancel: tokio::sync::watch::Receiver<bool>,
+    stop: StopCheck,
 ) -> (usize, usize, bool) {
     let mut jobs = Vec::new();
     for t in &plan.tasks {
@@ -210,27 +219,34 @@ pub async fn run(
     });
     let agents = Arc::new(tokio::sync::Semaphore::new(plan.parallel.max(1)));
     let asks = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-    let (settings, limits) = (Arc::new(settings), Arc::new(plan.limits.clone()));
+    let (target, settings, limits) = (target.model, Arc::new(target.settings), Arc::new(plan.limits.clone()));
     let mut set = tokio::task::JoinSet::new();
     for job in jobs {
         let (target, settings, limits) = (target.clone(), settings.clone(), limits.clone());
-        let (agents, asks) = (agents.clone(), asks.clone());
+        let (agents, asks, stop) = (agents.clone(), asks.clone(), stop.clone());
         set.spawn(async move {
             match job {
                 Job::Task(t, epoch) => {
                     let _permit = agents.acquire_owned().await.expect("semaphore open");
+                    if let Some(why) = stop() {
+                        return Err(why);
+                    }
                     let a = preflight_agent::attempt(&t, target.as_ref(), &settings, &limits, epoch).await;
-                    task_row(&t, epoch, a)
+                    Ok(task_row(&t, epoch, a))
                 }
                 Job::Question(cat, q) => {
                     let _permit = asks.acquire_owned().await.expect("semaphore open");
+                    if let Some(why) = stop() {
+                        return Err(why);
+                    }
                     let r = preflight_agent::ask(&q, target.as_ref(), &settings, 1).await.map_err(|e| e.to_string());
-                    question_row(&cat, &q, r)
+                    Ok(question_row(&cat, &q, r))
                 }
             }
         });
     }
     let (mut rows, mut unassessable) = (0, 0);
+    let mut not_begun: (usize, Option<&str>) = (0, None);
     loop {
         // On cancel, attempts in flight are dropped (their sandboxes with them); the stored
         // rows stay and a resume runs only the rest.
@@ -245,10 +261,21 @@ pub async fn run(
                 None => break,
             },
         };
-        let row = res.expect("capability task");
+        let row = match res.expect("capability task") {
+            Ok(row) => row,
+            Err(why) => {
+                not_begun = (not_begun.0 + 1, Some(why));
+                continue;
+            }
+        };
         rows += 1;
         unassessable += usize::from(row.value.is_none());
         events.emit(Event::GameFinished(vec![row]));
+    }
+    if let (n, Some(why)) = not_begun {
+        events.emit(Event::Notice(format!(
+            "{why} reached — {n} capability attempts and questions were not begun; the scorecard holds the {rows} that ran"
+        )));
     }
     events.emit(Event::CapabilitiesFinished { rows, unassessable });
     (rows, unassessable, false)

@@ -327,6 +327,7 @@ impl Session {
 
     /// Runs every phase, streaming events to the store's writer and `observer`.
     pub fn run(self, observer: Arc<dyn Observer>, signals: Signals) -> Result<Finish> {
+        let started = std::time::Instant::now();
         let cancel_tx = self.cancel.sender();
         let on_failure = {
             let tx = cancel_tx.clone();
@@ -386,7 +387,7 @@ impl Session {
         if stop == StopReason::Finished && self.play_games(&rt, target, &wrap, &sinks, &events)? {
             stop = StopReason::Interrupted;
         }
-        if stop == StopReason::Finished && self.run_capabilities(&rt, &wrap, &sinks, &events)? {
+        if stop == StopReason::Finished && self.run_capabilities(&rt, &wrap, &sinks, &events, started, &spend)? {
             stop = StopReason::Interrupted;
         }
         rt.shutdown_timeout(Duration::from_millis(200));
@@ -438,6 +439,8 @@ impl Session {
         wrap: &Wrap,
         sinks: &Sinks,
         events: &Arc<dyn EventSink>,
+        started: std::time::Instant,
+        spend: &Arc<Spend>,
     ) -> Result<bool> {
         let Some(plan) = &self.capabilities else { return Ok(false) };
         if sinks.out_of_budget("the capability tasks are not run") {
@@ -445,14 +448,31 @@ impl Session {
         }
         let target = wrap.handle(self.providers.target.clone());
         let done = self.store.measured_items(&self.run_id)?;
+        // The deadline and the budgets hold here too: an attempt not yet begun when one is
+        // reached is not begun (the ones running finish).
+        let limits = self.cfg.sequential;
+        let spend = spend.clone();
+        let stop: capabilities::StopCheck = Arc::new(move || {
+            let s = limits?;
+            if s.deadline().is_some_and(|d| started.elapsed() >= d) {
+                Some("deadline")
+            } else if s.budget_requests.is_some_and(|r| spend.requests() >= r)
+                || s.budget_tokens.is_some_and(|t| spend.tokens() >= t)
+                || s.budget_usd.is_some_and(|usd| spend.usd() >= usd)
+            {
+                Some("budget")
+            } else {
+                None
+            }
+        });
         let (_, _, cut_short) = rt.block_on(capabilities::run(
             plan,
-            target,
-            self.suite.generation.clone(),
+            capabilities::Target { model: target, settings: self.suite.generation.clone() },
             &done,
             events.clone(),
             self.cfg.limits.concurrency,
             self.cancel.subscribe(),
+            stop,
         ));
         Ok(cut_short)
     }
