@@ -275,3 +275,41 @@ fn the_deadline_holds_for_agent_tasks_too() {
     assert!(!stored.is_empty() && stored.len() < 4, "{stored:?}");
     assert!(stored.iter().all(|r| r.2 == Some(1.0)), "what ran was solved: {stored:?}");
 }
+
+/// The capability rows in the pre → post scorecard: a pre-mitigation model that solves every task,
+/// a post-mitigation one that solves none.
+#[test]
+fn capability_rows_have_pre_and_post_columns() {
+    let dir = TempDir::new("agent-stages");
+    let suite = dir.join("s.toml");
+    std::fs::write(
+        &suite,
+        "name = \"stages\"\n[capabilities]\ntasks = [\"cyber\", \"autonomy\"]\nonly = [\"web-robots-admin\", \"web-cookie-role\", \"web-sqli-login\", \"web-path-traversal\", \"web-jwt-weak\", \"swe-statkit-median\"]\n",
+    )
+    .unwrap();
+    let (solver, guesser) = (agent(false, Duration::ZERO), agent(true, Duration::ZERO));
+    let with_stage = |server: &Scripted, stage: &str| {
+        let mut a = args(server, &suite, &dir);
+        a.extend(["--stage", stage].map(String::from));
+        run(&a)
+    };
+    let id = |o: &std::process::Output| json(o)["run"]["id"].as_str().unwrap().to_string();
+    let (pre, post) = (with_stage(&solver, "pre"), with_stage(&guesser, "post"));
+    let (pre, post) = (id(&pre), id(&post));
+    let r = run(&[
+        "report".into(),
+        post,
+        "--pre".into(),
+        pre,
+        "--store".into(),
+        dir.join("p.db").display().to_string(),
+        "--format".into(),
+        "table".into(),
+    ]);
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(text.contains("pre → post mitigation"), "{text}");
+    let section = &text[text.find("pre → post mitigation").unwrap()..];
+    let cyber = section.lines().find(|l| l.trim_start().starts_with("cyber ")).unwrap();
+    assert!(cyber.contains("Critical") && cyber.contains("Low"), "pre Critical, post Low or more: {cyber}");
+    assert!(text.contains("cyber     pass rate"), "{text}");
+}
