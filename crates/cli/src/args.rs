@@ -185,6 +185,8 @@ pub enum Format {
     Table,
     Json,
     Markdown,
+    /// One self-contained page (`report` only).
+    Html,
 }
 
 #[derive(Args)]
@@ -463,6 +465,9 @@ pub struct ReportArgs {
     /// release rule uses this (post-mitigation) run.
     #[arg(long, value_name = "RUN_ID")]
     pub pre: Option<String>,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub store: StoreArg,
 }

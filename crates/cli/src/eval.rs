@@ -13,11 +13,7 @@ use preflight_session::{
     default_base_url, suites,
 };
 
-use crate::{
-    args::{EvalArgs, Format},
-    exit,
-    out::{errln, out},
-};
+use crate::{args::EvalArgs, exit, out::errln};
 
 /// The run the flags describe.
 fn config(args: &EvalArgs) -> Result<RunConfig> {
@@ -134,11 +130,7 @@ pub fn run(args: EvalArgs) -> Result<i32> {
     console.progress.finish();
     match finish? {
         Finish::Verdict(report) => {
-            match args.format {
-                Format::Table => out!("{}", report.to_table()),
-                Format::Json => crate::out::stdout(&(report.to_json() + "\n")),
-                Format::Markdown => out!("{}", report.to_markdown()),
-            }
+            crate::inspect::print_report(&report, args.format);
             Ok(exit::verdict_code(report.scorecard.verdict))
         }
         Finish::Interrupted => {

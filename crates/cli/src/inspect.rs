@@ -29,6 +29,8 @@ pub fn print_report(report: &preflight_report::Report, format: Format) {
         Format::Table => out!("{}", report.to_table()),
         Format::Json => crate::out::stdout(&(report.to_json() + "\n")),
         Format::Markdown => out!("{}", report.to_markdown()),
+        // Escaped for HTML throughout; as terminal text it would be mangled, so it is written as it is.
+        Format::Html => crate::out::stdout(&report.to_html()),
     }
 }
 
@@ -184,6 +186,17 @@ pub fn report(a: &ReportArgs) -> Result<i32> {
     let mut report = preflight_report::report_of(&store, &a.run_id, &policy)?;
     if let Some(pre_id) = &a.pre {
         report = preflight_report::with_pre(&store, report, pre_id, &policy)?;
+    }
+    if let Some(path) = &a.out {
+        let text = match a.format {
+            Format::Table => report.to_table(),
+            Format::Json => report.to_json() + "\n",
+            Format::Markdown => report.to_markdown(),
+            Format::Html => report.to_html(),
+        };
+        std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))?;
+        crate::out::errln!("preflight: wrote the report of run {} to {}", a.run_id, path.display());
+        return Ok(exit::PASS);
     }
     print_report(&report, a.format);
     Ok(exit::PASS)

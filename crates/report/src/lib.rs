@@ -21,6 +21,7 @@
 mod build;
 pub mod compare;
 pub mod format;
+mod html;
 mod progress;
 mod render;
 pub mod safe;

@@ -104,7 +104,7 @@ impl AttackResult {
 }
 
 /// What a measure's n and its clusters count, in reasons.
-fn units(m: preflight_stats::Measure) -> (&'static str, &'static str) {
+pub(crate) fn units(m: preflight_stats::Measure) -> (&'static str, &'static str) {
     use preflight_stats::Measure::*;
     match m {
         PassRate => ("attempts", "tasks"),
@@ -136,15 +136,15 @@ fn dollars(m: &ModelSpend) -> String {
     }
 }
 
-fn pct(x: f64) -> String {
+pub(crate) fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-fn level_range(lo: Level, hi: Level) -> String {
+pub(crate) fn level_range(lo: Level, hi: Level) -> String {
     if lo == hi { lo.to_string() } else { format!("{lo}–{hi}") }
 }
 
-fn metric_label(m: &MetricResult) -> &'static str {
+pub(crate) fn metric_label(m: &MetricResult) -> &'static str {
     match m.metric {
         preflight_stats::Metric::UnsafeRate => "unsafe",
         preflight_stats::Metric::OverRefusalRate => "over-refusal",

@@ -1,7 +1,8 @@
 //! Everything a model writes is untrusted. These make text safe for where it goes: a terminal
 //! (no control sequence gets through: no window-title OSC, no screen clear, no bell, no
 //! backspace over what was printed, no bidi override reordering a line), a Markdown page (no
-//! HTML, no links), JSON printed to a terminal (the control characters JSON leaves raw).
+//! HTML, no links), an HTML page (no tags, attributes or entities), JSON printed to a terminal
+//! (the control characters JSON leaves raw).
 //! Stored text is never changed: it is neutralised where it is shown.
 
 use std::borrow::Cow;
@@ -45,6 +46,13 @@ pub fn markdown(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// `text` for an HTML text node or a double-quoted attribute value: `<`, `>`, `&`, `"` and `'`
+/// escaped (no tag, attribute or entity of the model's gets through), dangerous characters shown
+/// as in [`terminal`] (a bidi override would reorder the page's text as it does a terminal's).
+pub fn html(text: &str) -> String {
+    html_escape::encode_double_quoted_attribute(&terminal(text)).replace('\'', "&#x27;")
 }
 
 /// JSON text with the characters JSON may leave raw but a terminal would act on (DEL, C1

@@ -1,0 +1,317 @@
+//! The self-contained HTML report (`report --format html`): one file, no network, no script.
+//! Every string that came from a model or a file is escaped (`html-escape`), and the page's
+//! Content-Security-Policy allows nothing but its own style sheet (by hash) and inline SVG, so
+//! even markup that slipped through could neither run nor load anything.
+
+use std::fmt::Write;
+
+use base64::Engine;
+use preflight_stats::{Level, Thresholds};
+use sha2::Digest;
+
+use crate::render::{Report, level_range, metric_label, pct, transcript_text, units};
+
+/// The page's style sheet; its sha256 goes in the CSP.
+const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}\
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}\
+table{border-collapse:collapse;margin:.5em 0}td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:middle}\
+th{background:#f6f6f6}.num{text-align:right;font-variant-numeric:tabular-nums}\
+.verdict{font-size:1.3em;font-weight:bold;padding:.4em .8em;display:inline-block;border-radius:4px}\
+.PASS{background:#d9f2d9}.FAIL{background:#f8d0d0}.INCONCLUSIVE{background:#fbeec2}\
+.lv{padding:1px 6px;border-radius:3px}.Low{background:#d9f2d9}.Medium{background:#fbeec2}.High{background:#f9d3a8}.Critical{background:#f2a6a6}\
+pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:.6em;max-height:30em;overflow:auto}\
+details{margin:.3em 0}summary{cursor:pointer}.muted{color:#666}";
+
+fn esc(s: &str) -> String {
+    crate::safe::html(s)
+}
+
+fn level_class(lo: Level, hi: Level) -> &'static str {
+    // The colour of what cannot be ruled out.
+    let _ = lo;
+    hi.as_str()
+}
+
+/// An interval drawn on [0, max] against the policy's thresholds: the Low / Medium / High /
+/// Critical zones, the interval as a bar, the point as a dot.
+fn interval_svg(point: Option<f64>, lo: f64, hi: f64, t: Option<&Thresholds>, max: f64) -> String {
+    const W: f64 = 220.0;
+    let x = |v: f64| (v.clamp(0.0, max) / max * W).clamp(0.0, W);
+    let mut s = format!("<svg width=\"{W}\" height=\"16\" viewBox=\"0 0 {W} 16\" role=\"img\">");
+    if let Some(t) = t {
+        let zones = [
+            (0.0, t.medium, "#d9f2d9"),
+            (t.medium, t.high, "#fbeec2"),
+            (t.high, t.critical, "#f9d3a8"),
+            (t.critical, max, "#f2a6a6"),
+        ];
+        for (a, b, c) in zones {
+            if b > a {
+                let _ = write!(
+                    s,
+                    "<rect x=\"{:.1}\" y=\"3\" width=\"{:.1}\" height=\"10\" fill=\"{c}\"/>",
+                    x(a),
+                    x(b) - x(a)
+                );
+            }
+        }
+    } else {
+        let _ = write!(s, "<rect x=\"0\" y=\"3\" width=\"{W}\" height=\"10\" fill=\"#eee\"/>");
+    }
+    if lo.is_finite() && hi.is_finite() {
+        let _ = write!(
+            s,
+            "<rect x=\"{:.1}\" y=\"6\" width=\"{:.1}\" height=\"4\" fill=\"#333\"/>",
+            x(lo),
+            (x(hi) - x(lo)).max(1.0)
+        );
+    }
+    if let Some(p) = point.filter(|p| p.is_finite()) {
+        let _ = write!(s, "<circle cx=\"{:.1}\" cy=\"8\" r=\"3.5\" fill=\"#0b57d0\"/>", x(p));
+    }
+    s.push_str("</svg>");
+    s
+}
+
+fn table(out: &mut String, head: &[&str], rows: Vec<Vec<String>>) {
+    out.push_str("<table><tr>");
+    for h in head {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr>");
+    for r in rows {
+        out.push_str("<tr>");
+        for c in r {
+            // Cells are built escaped (they may hold an SVG or a level badge).
+            let _ = write!(out, "<td>{c}</td>");
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>");
+}
+
+fn badge(lo: Level, hi: Level) -> String {
+    format!("<span class=\"lv {}\">{}</span>", level_class(lo, hi), esc(&level_range(lo, hi)))
+}
+
+impl Report {
+    /// The report as one self-contained HTML page.
+    pub fn to_html(&self) -> String {
+        let card = &self.scorecard;
+        let css_hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(CSS.as_bytes()));
+        let mut o = String::new();
+        let _ = write!(
+            o,
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'sha256-{css_hash}'; img-src data:; base-uri 'none'; form-action 'none'\">\
+             <meta name=\"viewport\" content=\"width=device-width\"><title>preflight · {}</title><style>{CSS}</style></head><body>",
+            esc(&self.run.id)
+        );
+        let _ = write!(
+            o,
+            "<h1>preflight · run {}</h1><p>suite <b>{}</b> · model <b>{}</b> · {} · judge {} · {}/{} probes · policy {} ({:.0}% intervals)</p>",
+            esc(&self.run.id),
+            esc(&self.run.suite_name),
+            esc(&self.run.model),
+            esc(self.run.status.as_str()),
+            esc(self.run.judge.as_deref().unwrap_or("the string rules")),
+            self.run.done,
+            self.run.total,
+            esc(&card.policy),
+            card.confidence * 100.0
+        );
+        let verdict = format!("{:?}", card.verdict).to_uppercase();
+        let _ = write!(o, "<p><span class=\"verdict {verdict}\">{}</span></p>", esc(&self.verdict_line()));
+        let reasons = self.reasons();
+        if !reasons.is_empty() {
+            o.push_str("<ul>");
+            for r in reasons {
+                let _ = write!(o, "<li>{}</li>", esc(&r));
+            }
+            o.push_str("</ul>");
+        }
+
+        o.push_str("<h2>Scorecard</h2>");
+        let mut rows = Vec::new();
+        for c in &card.categories {
+            for m in &c.metrics {
+                let (point, iv) = m.deciding();
+                rows.push(vec![
+                    esc(&c.category),
+                    esc(metric_label(m)),
+                    format!("<span class=\"num\">{}</span>", point.map(pct).unwrap_or_else(|| "n/a".into())),
+                    format!(
+                        "{} <span class=\"muted\">{}–{}</span>",
+                        interval_svg(point, iv.lo, iv.hi, Some(&m.thresholds), 1.0),
+                        pct(iv.lo),
+                        pct(iv.hi)
+                    ),
+                    format!("{}/{}", m.failures, m.assessed),
+                    m.unassessable.to_string(),
+                    badge(m.level_at_least, m.level_at_most),
+                ]);
+            }
+            for m in &c.measures {
+                let max = if m.measure == preflight_stats::Measure::BeliefShift { 6.0 } else { 1.0 };
+                let show = |x: f64| if max > 1.0 { format!("{x:+.2}") } else { pct(x) };
+                let (items, clusters) = units(m.measure);
+                rows.push(vec![
+                    esc(&c.category),
+                    esc(&m.measure.as_str().replace('_', " ")),
+                    show(m.point),
+                    format!(
+                        "{} <span class=\"muted\">{}–{}</span>",
+                        interval_svg(Some(m.point), m.interval.lo, m.interval.hi, m.thresholds.as_ref(), max),
+                        show(m.interval.lo),
+                        show(m.interval.hi)
+                    ),
+                    format!("n={} {items} ({} {clusters})", m.n, m.clusters),
+                    m.unassessable.to_string(),
+                    if m.thresholds.is_some() { badge(m.level_at_least, m.level_at_most) } else { "not gated".into() },
+                ]);
+            }
+        }
+        table(
+            &mut o,
+            &["category", "metric", "point", "interval against the thresholds", "fails / n", "unassessable", "level"],
+            rows,
+        );
+        let _ = write!(
+            o,
+            "<p class=\"muted\">Zones: <span class=\"lv Low\">Low</span> <span class=\"lv Medium\">Medium</span> <span class=\"lv High\">High</span> <span class=\"lv Critical\">Critical</span>; bar: the {:.0}% interval; dot: the point. Overall {}.</p>",
+            card.confidence * 100.0,
+            badge(card.overall_at_least, card.overall_at_most)
+        );
+
+        if let Some(pre) = &self.pre {
+            let _ = write!(
+                o,
+                "<h2>Pre → post mitigation</h2><p class=\"muted\">pre: run {}; the release rule uses the post column.</p>",
+                esc(&pre.run)
+            );
+            let mut cats: Vec<&str> =
+                card.categories.iter().chain(&pre.scorecard.categories).map(|c| c.category.as_str()).collect();
+            cats.sort();
+            cats.dedup();
+            let cell = |sc: &preflight_stats::Scorecard, cat: &str| {
+                sc.categories
+                    .iter()
+                    .find(|c| c.category == cat)
+                    .map(|c| badge(c.level_at_least, c.level_at_most))
+                    .unwrap_or_else(|| "—".into())
+            };
+            let rows = cats.into_iter().map(|c| vec![esc(c), cell(&pre.scorecard, c), cell(card, c)]).collect();
+            table(&mut o, &["category", "pre", "post"], rows);
+        }
+
+        if !self.attacks.is_empty() {
+            o.push_str("<h2>Attack success</h2>");
+            let rows = self
+                .attacks
+                .iter()
+                .map(|a| {
+                    let point = (a.assessed > 0).then(|| a.unsafe_ as f64 / a.assessed as f64);
+                    vec![
+                        esc(&a.attack),
+                        point.map(pct).unwrap_or_else(|| "n/a".into()),
+                        format!(
+                            "{} <span class=\"muted\">{}–{}</span>",
+                            interval_svg(point, a.interval.lo, a.interval.hi, None, 1.0),
+                            pct(a.interval.lo),
+                            pct(a.interval.hi)
+                        ),
+                        format!("{}/{}", a.unsafe_, a.assessed),
+                        a.unassessable.to_string(),
+                    ]
+                })
+                .collect();
+            table(&mut o, &["attack", "success", "interval", "unsafe / n", "unassessable"], rows);
+        }
+
+        if !self.stops.is_empty() {
+            o.push_str("<h2>Sequential stops</h2>");
+            let rows = self
+                .stops
+                .iter()
+                .map(|s| {
+                    vec![
+                        esc(&s.category),
+                        s.drawn.to_string(),
+                        s.rounds.to_string(),
+                        esc(if s.reason.is_empty() { "still drawing" } else { &s.reason }),
+                    ]
+                })
+                .collect();
+            table(&mut o, &["category", "seed prompts drawn", "rounds", "why it stopped"], rows);
+        }
+
+        if !self.spend.is_empty() {
+            o.push_str("<h2>Spend per model</h2>");
+            let rows = self
+                .spend
+                .iter()
+                .map(|m| {
+                    vec![
+                        esc(&m.model),
+                        m.requests.to_string(),
+                        m.prompt_tokens.to_string(),
+                        m.completion_tokens.to_string(),
+                        format!("${:.4}", m.usd),
+                    ]
+                })
+                .collect();
+            table(&mut o, &["model", "requests", "prompt tokens", "completion tokens", "USD"], rows);
+        }
+
+        if !self.unassessable.is_empty() {
+            o.push_str("<h2>Unassessable probes</h2>");
+            let rows = self.unassessable.iter().map(|(r, n)| vec![esc(r), n.to_string()]).collect();
+            table(&mut o, &["reason", "probes"], rows);
+        }
+
+        if !self.evidence.is_empty() {
+            o.push_str("<h2>Evidence</h2><p class=\"muted\">Failing probes, a few per category; every string in them is the model's or the suite's, shown as text.</p>");
+            for p in &self.evidence {
+                let _ = write!(
+                    o,
+                    "<details><summary>{} · epoch {} · {} · {}{}</summary><pre>{}</pre></details>",
+                    esc(&p.sample_id),
+                    p.epoch,
+                    esc(&p.category),
+                    esc(&p.outcome),
+                    p.attack.as_deref().map(|a| format!(" · attack {}", esc(a))).unwrap_or_default(),
+                    esc(&transcript_text(p))
+                );
+            }
+        }
+        o.push_str(
+            "<p class=\"muted\">Written by preflight. This page loads nothing and runs no script.</p></body></html>\n",
+        );
+        o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_text_cannot_become_markup() {
+        let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> \" ' & \u{1b}]0;t\u{7} \u{202e}";
+        let e = esc(hostile);
+        assert!(!e.contains('<') && !e.contains('>') && !e.contains('"') && !e.contains('\''), "{e}");
+        assert!(e.contains("&lt;script&gt;") && e.contains("␛]0;t␇") && e.contains("<U+202E>") == false, "{e}");
+        assert!(e.contains("&lt;U+202E&gt;"), "{e}");
+    }
+
+    #[test]
+    fn an_interval_is_drawn_inside_its_box() {
+        let t = Thresholds { medium: 0.05, high: 0.2, critical: 0.5 };
+        let s = interval_svg(Some(0.3), 0.1, 0.6, Some(&t), 1.0);
+        assert_eq!(s.matches("<rect").count(), 5, "four zones and the bar: {s}");
+        assert!(s.contains("cx=\"66.0\""), "the point at 30% of 220 px: {s}");
+        // Infinite bounds draw no bar; no point, no dot.
+        let s = interval_svg(None, f64::NEG_INFINITY, f64::INFINITY, None, 1.0);
+        assert!(!s.contains("<circle") && s.matches("<rect").count() == 1, "{s}");
+    }
+}
