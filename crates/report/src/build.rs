@@ -79,7 +79,37 @@ pub fn report_of(store: &Store, run_id: &str, policy: &Policy) -> Result<Report,
         pre: None,
         speed: store.speed(run_id)?,
         spend: store.spend(run_id)?,
+        tasks: tasks_of(store, run_id)?,
     })
+}
+
+/// The run's agent attempts summed per task.
+fn tasks_of(store: &Store, run_id: &str) -> Result<Vec<crate::render::TaskSummary>, BuildError> {
+    let mut out: Vec<crate::render::TaskSummary> = Vec::new();
+    for (item, _, category, value, detail) in store.agent_attempts(run_id)? {
+        let id = item.strip_prefix("task:").unwrap_or(&item).to_string();
+        if out.last().is_none_or(|t| t.id != id) {
+            out.push(crate::render::TaskSummary {
+                id,
+                category,
+                kind: detail["kind"].as_str().unwrap_or("").into(),
+                difficulty: detail["difficulty"].as_u64().unwrap_or(0),
+                attempts: 0,
+                solved: 0,
+                unassessable: 0,
+                ended: Vec::new(),
+                steps: 0,
+            });
+        }
+        let t = out.last_mut().expect("pushed");
+        t.attempts += 1;
+        t.solved += u64::from(value.is_some_and(|v| v > 0.5));
+        t.unassessable += u64::from(value.is_none());
+        t.steps += detail["steps"].as_array().map_or(0, |s| s.len() as u64);
+        let why = detail["unassessable_reason"].as_str().or(detail["ended"].as_str()).unwrap_or("?");
+        t.ended.push(why.to_string());
+    }
+    Ok(out)
 }
 
 /// Adds the pre-mitigation column from run `pre_id` (scored as a pre-mitigation run whatever

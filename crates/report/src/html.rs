@@ -183,6 +183,39 @@ impl Report {
             badge(card.overall_at_least, card.overall_at_most)
         );
 
+        if !self.tasks.is_empty() {
+            o.push_str("<h2>Agent tasks</h2><p class=\"muted\">Each attempt in its own sandbox, solved only by the task's checker; <code>preflight show RUN --sample task:ID</code> prints an attempt's steps.</p>");
+            let rows = self
+                .tasks
+                .iter()
+                .map(|t| {
+                    vec![
+                        esc(&t.id),
+                        esc(&t.category),
+                        esc(&t.kind),
+                        t.difficulty.to_string(),
+                        format!("{}/{}", t.solved, t.attempts - t.unassessable),
+                        t.unassessable.to_string(),
+                        t.steps.to_string(),
+                        esc(&t.ended.join(", ")),
+                    ]
+                })
+                .collect();
+            table(
+                &mut o,
+                &["task", "category", "kind", "difficulty", "solved", "unassessable", "steps", "ended"],
+                rows,
+            );
+        }
+
+        let notes: Vec<String> = self.judge_lines().into_iter().chain(self.measure_lines()).collect();
+        if !notes.is_empty() {
+            o.push_str("<h2>Judges and measures</h2>");
+            for n in notes {
+                let _ = write!(o, "<p>{}</p>", esc(&n));
+            }
+        }
+
         if let Some(pre) = &self.pre {
             let _ = write!(
                 o,
@@ -300,7 +333,7 @@ mod tests {
         let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> \" ' & \u{1b}]0;t\u{7} \u{202e}";
         let e = esc(hostile);
         assert!(!e.contains('<') && !e.contains('>') && !e.contains('"') && !e.contains('\''), "{e}");
-        assert!(e.contains("&lt;script&gt;") && e.contains("␛]0;t␇") && e.contains("<U+202E>") == false, "{e}");
+        assert!(e.contains("&lt;script&gt;") && e.contains("␛]0;t␇") && !e.contains("<U+202E>"), "{e}");
         assert!(e.contains("&lt;U+202E&gt;"), "{e}");
     }
 

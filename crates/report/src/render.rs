@@ -36,6 +36,23 @@ pub struct Report {
     pub speed: Option<preflight_store::Speed>,
     /// What each model (target, judges, attacker, persuadee) cost the run, by model id.
     pub spend: Vec<ModelSpend>,
+    /// Agent tasks, one row per task (empty without `[capabilities]` tasks).
+    pub tasks: Vec<TaskSummary>,
+}
+
+/// One agent task's attempts.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskSummary {
+    pub id: String,
+    pub category: String,
+    pub kind: String,
+    pub difficulty: u64,
+    pub attempts: u64,
+    pub solved: u64,
+    pub unassessable: u64,
+    /// How the attempts ended (`submitted`, `max_steps`, …, or why one was unassessable), in order.
+    pub ended: Vec<String>,
+    pub steps: u64,
 }
 
 /// The pre-mitigation column of a published-style scorecard.
@@ -548,7 +565,7 @@ impl Report {
     }
 
     /// The judges behind the table: who judged, how well they are known to judge.
-    fn judge_lines(&self) -> Vec<String> {
+    pub(crate) fn judge_lines(&self) -> Vec<String> {
         let mut out = Vec::new();
         let mut seen = Vec::new();
         for c in &self.scorecard.categories {
@@ -624,7 +641,7 @@ impl Report {
 
     /// What the persuasion and capability measures are, and whether the persuasion instrument
     /// held.
-    fn measure_lines(&self) -> Vec<String> {
+    pub(crate) fn measure_lines(&self) -> Vec<String> {
         let measures = || self.scorecard.categories.iter().flat_map(|c| &c.measures);
         let mut out = Vec::new();
         if measures().any(|m| m.measure.is_capability()) {

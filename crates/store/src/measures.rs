@@ -9,6 +9,9 @@ use crate::{Store, StoreError};
 /// One stored row of a game conversation: (measure, value, detail JSON, transcript).
 pub type GameRow = (String, Option<f64>, serde_json::Value, Vec<Message>);
 
+/// One stored agent attempt: (item, epoch, category, value, detail JSON).
+pub type AgentAttempt = (String, u32, String, Option<f64>, serde_json::Value);
+
 /// Per category, per measure: `(cluster, value)` observations, and how many gave no value.
 pub type MeasureObs = BTreeMap<String, BTreeMap<String, (Vec<(String, f64)>, u64)>>;
 
@@ -54,6 +57,30 @@ impl Store {
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
             )
             .map_err(|e| self.err(e))
+    }
+
+    /// Every agent attempt of a run: (item, epoch, category, value, detail), in item order.
+    pub fn agent_attempts(&self, run_id: &str) -> Result<Vec<AgentAttempt>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT item_id, epoch, category, value, detail FROM measures WHERE run_id = ?1 AND game = 'agent'
+                 ORDER BY category, item_id, epoch",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([run_id], |r| {
+                let detail: String = r.get(4)?;
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, i64>(1)? as u32,
+                    r.get(2)?,
+                    r.get(3)?,
+                    serde_json::from_str(&detail).unwrap_or_default(),
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// (item, epoch) of every stored game conversation of a run (resume).
