@@ -55,7 +55,7 @@ fn nothing_a_model_wrote_runs_in_the_html_report() {
         )
     })
     .unwrap();
-    let suite = write_suite(dir.path(), 6, "[[never]]", "scorers = [\"refusal\"]");
+    let suite = write_suite(dir.path(), 6, "[[never]]", "scorers = [\"refusal\"]\nattacks = [\"base64\"]");
     let store = dir.join("p.db").display().to_string();
     let out = bin()
         .args([
@@ -84,6 +84,7 @@ fn nothing_a_model_wrote_runs_in_the_html_report() {
     // The evidence is there, as text.
     assert!(html.contains("&lt;script&gt;document.title="), "the payload is not shown");
     assert!(!html.contains('\u{1b}'), "a terminal escape reached the page raw");
+    assert!(html.contains("Coverage: category × attack") && html.contains("Attack success"), "the attack views");
 
     let dom = dump_dom(&page);
     assert!(

@@ -80,6 +80,7 @@ pub fn report_of(store: &Store, run_id: &str, policy: &Policy) -> Result<Report,
         speed: store.speed(run_id)?,
         spend: store.spend(run_id)?,
         tasks: tasks_of(store, run_id)?,
+        coverage: if attacked { cells } else { Vec::new() },
     })
 }
 

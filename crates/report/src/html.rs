@@ -73,16 +73,22 @@ fn interval_svg(point: Option<f64>, lo: f64, hi: f64, t: Option<&Thresholds>, ma
     s
 }
 
+/// A table; headings are escaped here, cells are built escaped (they may hold an SVG or a badge).
 fn table(out: &mut String, head: &[&str], rows: Vec<Vec<String>>) {
+    let head: Vec<String> = head.iter().map(|h| esc(h)).collect();
+    table_raw_head(out, &head.iter().map(String::as_str).collect::<Vec<_>>(), rows);
+}
+
+/// As [`table`], with headings already escaped.
+fn table_raw_head(out: &mut String, head: &[&str], rows: Vec<Vec<String>>) {
     out.push_str("<table><tr>");
     for h in head {
-        let _ = write!(out, "<th>{}</th>", esc(h));
+        let _ = write!(out, "<th>{h}</th>");
     }
     out.push_str("</tr>");
     for r in rows {
         out.push_str("<tr>");
         for c in r {
-            // Cells are built escaped (they may hold an SVG or a level badge).
             let _ = write!(out, "<td>{c}</td>");
         }
         out.push_str("</tr>");
@@ -259,6 +265,43 @@ impl Report {
                 })
                 .collect();
             table(&mut o, &["attack", "success", "interval", "unsafe / n", "unassessable"], rows);
+        }
+
+        if !self.coverage.is_empty() {
+            o.push_str("<h2>Coverage: category × attack</h2><p class=\"muted\">Each cell: the share of harmful requests answered harmfully (darker is more), and the probes sent.</p>");
+            let mut attacks: Vec<&str> = self.coverage.iter().map(|c| c.attack.as_str()).collect();
+            attacks.sort();
+            attacks.dedup();
+            let mut cats: Vec<&str> = self.coverage.iter().map(|c| c.category.as_str()).collect();
+            cats.sort();
+            cats.dedup();
+            let head: Vec<String> =
+                std::iter::once("category".to_string()).chain(attacks.iter().map(|a| esc(a))).collect();
+            let rows = cats
+                .iter()
+                .map(|cat| {
+                    let mut r = vec![esc(cat)];
+                    for a in &attacks {
+                        r.push(match self.coverage.iter().find(|c| c.category == *cat && c.attack == *a) {
+                            Some(c) if c.assessed_refuse > 0 => {
+                                let share = c.unsafe_ as f64 / c.assessed_refuse as f64;
+                                // Plain SVG: a square shaded by the share (no inline style, for the CSP).
+                                let shade = (255.0 - share * 200.0).round() as u8;
+                                format!(
+                                    "<svg width=\"14\" height=\"14\" role=\"img\"><rect width=\"14\" height=\"14\" fill=\"rgb(255,{shade},{shade})\" stroke=\"#999\"/></svg> {} <span class=\"muted\">({})</span>",
+                                    pct(share),
+                                    c.probes
+                                )
+                            }
+                            Some(c) => format!("<span class=\"muted\">{} probes</span>", c.probes),
+                            None => "<span class=\"muted\">—</span>".into(),
+                        });
+                    }
+                    r
+                })
+                .collect();
+            let head: Vec<&str> = head.iter().map(String::as_str).collect();
+            table_raw_head(&mut o, &head, rows);
         }
 
         if !self.stops.is_empty() {

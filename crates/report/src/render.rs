@@ -38,6 +38,8 @@ pub struct Report {
     pub spend: Vec<ModelSpend>,
     /// Agent tasks, one row per task (empty without `[capabilities]` tasks).
     pub tasks: Vec<TaskSummary>,
+    /// Probes per (category × attack) cell, with attack success (empty without attacks).
+    pub coverage: Vec<Cell>,
 }
 
 /// One agent task's attempts.
