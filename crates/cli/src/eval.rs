@@ -110,8 +110,13 @@ pub fn run(args: EvalArgs) -> Result<i32> {
         if let Some(n) = info.games {
             line += &format!(" · then {n} persuasion-game conversations");
         }
-        if let Some(n) = info.capabilities {
-            line += &format!(" · then {n} capability attempts and questions (agent tasks in sandboxes)");
+        match info.capabilities {
+            Some((0, q)) => line += &format!(" · then {q} knowledge questions"),
+            Some((a, 0)) => line += &format!(" · then {a} agent task attempts in sandboxes"),
+            Some((a, q)) => {
+                line += &format!(" · then {a} agent task attempts in sandboxes and {q} knowledge questions")
+            }
+            None => {}
         }
         errln!("{line}");
     }

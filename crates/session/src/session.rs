@@ -76,7 +76,7 @@ pub struct Info {
     /// Persuasion-game conversations after the probes, if the suite plays games.
     pub games: Option<usize>,
     /// Agent task attempts and knowledge questions after the probes, if the suite has them.
-    pub capabilities: Option<usize>,
+    pub capabilities: Option<(usize, usize)>,
 }
 
 /// How a session ended.
@@ -280,7 +280,7 @@ impl Session {
             already_done: done.len() as u64,
             asked_again,
             games: suite.games.as_ref().map(games::count),
-            capabilities: capabilities.as_ref().map(capabilities::Plan::count),
+            capabilities: capabilities.as_ref().map(|c| (c.tasks.len() * c.attempts as usize, c.questions.len())),
         };
         // The variables' secrets, and those the providers read from files (AWS credentials).
         let secrets = Secrets::from_env(cfg.key_variables().iter().map(String::as_str)).with(providers.secrets());
