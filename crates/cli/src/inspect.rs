@@ -24,13 +24,23 @@ pub(crate) fn policy_for(store: &Store, run_id: &str, flag: Option<&std::path::P
     Ok(Policy::load_or_default(flag.or(stored.as_deref()))?)
 }
 
-pub fn print_report(report: &preflight_report::Report, format: Format) {
+/// The report in `format`.
+fn rendered(report: &preflight_report::Report, format: Format) -> String {
     match format {
-        Format::Table => out!("{}", report.to_table()),
-        Format::Json => crate::out::stdout(&(report.to_json() + "\n")),
-        Format::Markdown => out!("{}", report.to_markdown()),
-        // Escaped for HTML throughout; as terminal text it would be mangled, so it is written as it is.
-        Format::Html => crate::out::stdout(&report.to_html()),
+        Format::Table => report.to_table(),
+        Format::Json => report.to_json() + "\n",
+        Format::Markdown => report.to_markdown(),
+        Format::Html => report.to_html(),
+    }
+}
+
+pub fn print_report(report: &preflight_report::Report, format: Format) {
+    let text = rendered(report, format);
+    match format {
+        Format::Table | Format::Markdown => out!("{text}"),
+        // JSON is made terminal-safe by its renderer; HTML is escaped throughout, and as terminal
+        // text it would be mangled, so it is written as it is.
+        Format::Json | Format::Html => crate::out::stdout(&text),
     }
 }
 
@@ -188,13 +198,8 @@ pub fn report(a: &ReportArgs) -> Result<i32> {
         report = preflight_report::with_pre(&store, report, pre_id, &policy)?;
     }
     if let Some(path) = &a.out {
-        let text = match a.format {
-            Format::Table => report.to_table(),
-            Format::Json => report.to_json() + "\n",
-            Format::Markdown => report.to_markdown(),
-            Format::Html => report.to_html(),
-        };
-        std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))?;
+        std::fs::write(path, rendered(&report, a.format))
+            .with_context(|| format!("{}: cannot write", path.display()))?;
         crate::out::errln!("preflight: wrote the report of run {} to {}", a.run_id, path.display());
         return Ok(exit::PASS);
     }

@@ -40,6 +40,7 @@ pub struct Plan {
     pub limits: AgentLimits,
 }
 
+/// `tasks_dir()/sub/NAME.ext` for a shipped set's name, else `name` relative to the suite file.
 fn shipped_or(base: &Path, name: &str, shipped: &[&str], sub: &str, ext: &str) -> PathBuf {
     if shipped.contains(&name) { tasks_dir().join(sub).join(format!("{name}{ext}")) } else { base.join(name) }
 }
@@ -51,10 +52,7 @@ impl Plan {
         let wanted = |category: &str| only.is_empty() || only.iter().any(|o| o == category);
         let mut tasks = Vec::new();
         for set in &c.tasks {
-            let dir = match set.as_str() {
-                "cyber" | "autonomy" => tasks_dir().join(set),
-                _ => c.base.join(set),
-            };
+            let dir = shipped_or(&c.base, set, &["cyber", "autonomy"], "", "");
             let mut t = preflight_agent::load_suite(&dir).with_context(|| format!("task set `{set}`"))?;
             if t.is_empty() {
                 bail!("task set `{set}`: no tasks in {}", dir.display());

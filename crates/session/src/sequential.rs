@@ -185,23 +185,28 @@ impl Rounds<'_> {
                 if interrupted.load(Ordering::Relaxed) {
                     return;
                 }
-                let why = if budget.deadline().is_some_and(|d| started.elapsed() >= d) {
-                    Some(Stop::Deadline)
-                } else if budget.budget_requests.is_some_and(|r| spend.requests() >= r)
-                    || budget.budget_tokens.is_some_and(|t| spend.tokens() >= t)
-                    || budget.budget_usd.is_some_and(|usd| spend.usd() >= usd)
-                {
-                    Some(Stop::Budget)
-                } else {
-                    None
-                };
-                if let Some(why) = why {
+                if let Some(why) = reached(&budget, started, &spend) {
                     *planned.lock().unwrap() = Some(why);
                     let _ = cancel.send(true);
                     return;
                 }
             }
         })
+    }
+}
+
+/// Whether the run's deadline (counted from `started`) has passed or one of its request, token
+/// or dollar budgets is spent: the one rule every phase stops by.
+pub(crate) fn reached(budget: &SeqConfig, started: Instant, spend: &Spend) -> Option<Stop> {
+    if budget.deadline().is_some_and(|d| started.elapsed() >= d) {
+        Some(Stop::Deadline)
+    } else if budget.budget_requests.is_some_and(|r| spend.requests() >= r)
+        || budget.budget_tokens.is_some_and(|t| spend.tokens() >= t)
+        || budget.budget_usd.is_some_and(|usd| spend.usd() >= usd)
+    {
+        Some(Stop::Budget)
+    } else {
+        None
     }
 }
 

@@ -452,18 +452,9 @@ impl Session {
         // reached is not begun (the ones running finish).
         let limits = self.cfg.sequential;
         let spend = spend.clone();
-        let stop: capabilities::StopCheck = Arc::new(move || {
-            let s = limits?;
-            if s.deadline().is_some_and(|d| started.elapsed() >= d) {
-                Some("deadline")
-            } else if s.budget_requests.is_some_and(|r| spend.requests() >= r)
-                || s.budget_tokens.is_some_and(|t| spend.tokens() >= t)
-                || s.budget_usd.is_some_and(|usd| spend.usd() >= usd)
-            {
-                Some("budget")
-            } else {
-                None
-            }
+        let stop: capabilities::StopCheck = Arc::new(move || match sequential::reached(&limits?, started, &spend)? {
+            Stop::Deadline => Some("deadline"),
+            _ => Some("budget"),
         });
         let (_, _, cut_short) = rt.block_on(capabilities::run(
             plan,
