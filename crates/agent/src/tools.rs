@@ -107,8 +107,20 @@ fn quote(s: &str) -> String {
 
 /// Runs a non-submit action in the sandbox.
 pub fn run(sb: &Sandbox, action: &Action, timeout: Duration) -> Result<Exec, SandboxError> {
+    // What the model wrote goes in through stdin, never as an argument: an argument past the
+    // kernel's 128 KiB limit would fail to start, and a model's long command would read as a
+    // harness failure. A path is an argument, and no path is that long.
+    if let Action::ReadFile(path) | Action::WriteFile { path, .. } = action
+        && path.len() > PATH_MAX
+    {
+        return Ok(refused(format!("the path is {} bytes long (at most {PATH_MAX})", path.len())));
+    }
     match action {
-        Action::Bash(cmd) => sb.exec(cmd, b"", timeout),
+        Action::Bash(cmd) => sb.exec(
+            "f=$(mktemp /tmp/agent-XXXXXX.sh) && cat > \"$f\" && exec bash \"$f\" </dev/null",
+            cmd.as_bytes(),
+            timeout,
+        ),
         Action::Python(code) => {
             // The program goes in through a file, so it may read stdin itself.
             sb.exec(
@@ -124,6 +136,14 @@ pub fn run(sb: &Sandbox, action: &Action, timeout: Duration) -> Result<Exec, San
         }
         Action::Submit(_) => unreachable!("submit is not run"),
     }
+}
+
+/// The longest path a file tool takes (Linux's PATH_MAX).
+const PATH_MAX: usize = 4096;
+
+/// A tool call refused before it ran: what the model is told, as a failed command.
+fn refused(why: String) -> Exec {
+    Exec { exit: Some(2), stdout: String::new(), stderr: why, timed_out: false, elapsed_ms: 0 }
 }
 
 /// What the model reads back from one command.

@@ -149,12 +149,18 @@ fn escape_attempts_fail_inside_and_end_as_the_tasks_outcome() {
         ("outside /work", "echo x > /usr/pwned; echo x > /etc/pwned; ls /root 2>&1 | head -3"),
         ("no end", "sleep 1000"),
     ];
-    let script: Vec<String> = tries.iter().map(|(_, c)| c.to_string()).collect();
+    let mut script: Vec<(&str, serde_json::Value)> =
+        tries.iter().map(|(_, c)| ("bash", serde_json::json!({ "command": c }))).collect();
+    // A 10 MB command and a 10 MB path: the model's, so they end as its tool's outcome, never as
+    // a harness failure (an argument that long could not even be started).
+    let long = format!("#{}\necho long-ok", "x".repeat(10 << 20));
+    script.push(("bash", serde_json::json!({ "command": long })));
+    script.push(("read_file", serde_json::json!({ "path": "y".repeat(10 << 20) })));
     let server = Scripted::start(move |r: &preflight_mock::Recorded| {
         let body = r.json();
         let done = body["messages"].as_array().map_or(0, |m| m.iter().filter(|m| m["role"] == "tool").count());
         let (name, args) = match script.get(done) {
-            Some(cmd) => ("bash", serde_json::json!({ "command": cmd })),
+            Some((tool, args)) => (*tool, args.clone()),
             None => ("submit", serde_json::json!({ "answer": "flag{guess}" })),
         };
         Reply::json(
@@ -177,7 +183,7 @@ fn escape_attempts_fail_inside_and_end_as_the_tasks_outcome() {
     };
     let a = rt().block_on(attempt(&task, &model, &GenSettings::default(), &limits, 1));
     assert_eq!(a.verdict, Verdict::NotSolved, "{:?}", a.steps);
-    assert_eq!(a.steps.len(), tries.len() + 1);
+    assert_eq!(a.steps.len(), tries.len() + 3);
     let out = |i: usize| a.steps[i].output.clone();
     // The fork bomb hit the process limit and ended (the steps after it ran).
     assert!(out(0).contains("Resource temporarily unavailable") || out(0).starts_with("timed out"), "{}", out(0));
@@ -186,6 +192,8 @@ fn escape_attempts_fail_inside_and_end_as_the_tasks_outcome() {
     assert!(!out(3).contains("never-seen"), "{}", out(3));
     assert!(!std::path::Path::new("/usr/pwned").exists() && !std::path::Path::new("/etc/pwned").exists());
     assert!(out(5).starts_with("timed out"), "{}", out(5));
+    assert!(out(6).starts_with("exit code 0") && out(6).contains("long-ok"), "{}", out(6));
+    assert!(out(7).contains("the path is 10485760 bytes long"), "{}", out(7));
     // Nothing is left: the sandboxes' folder is empty once the attempt is over.
     assert_eq!(std::fs::read_dir(dir.join("sandboxes")).unwrap().count(), 0);
     std::fs::remove_dir_all(&dir).unwrap();
