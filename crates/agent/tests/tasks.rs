@@ -141,21 +141,25 @@ fn escape_attempts_fail_inside_and_end_as_the_tasks_outcome() {
     )
     .unwrap();
     let task = Task::load(&task_dir).unwrap();
+    // A 10 MB command and a 10 MB path first: the model's, so they end as its tool's outcome,
+    // never as a harness failure (an argument that long could not even be started). The fork
+    // bomb goes last but one: what it leaves in the background fills the process limit until it
+    // burns out, and the steps after it could then not fork (which is the bomb's outcome, but
+    // would make the other tries' checks pass for the wrong reason).
+    let long = format!("#{}\necho long-ok", "x".repeat(10 << 20));
+    let mut script: Vec<(&str, serde_json::Value)> = vec![
+        ("bash", serde_json::json!({ "command": long })),
+        ("read_file", serde_json::json!({ "path": "y".repeat(10 << 20) })),
+    ];
     let tries = [
-        ("fork bomb", "b() { b | b & }; b; sleep 2; echo survived"),
         ("memory", "python3 -c 'x = bytearray(3 << 30); print(len(x))'"),
         ("network", "python3 -c \"import socket; socket.create_connection(('1.1.1.1', 53), 2); print('connected')\""),
-        ("private files", "cat /task/private/flag.txt; find / -name flag.txt 2>/dev/null | head"),
+        ("private files", "cat /task/private/flag.txt; find / -name flag.txt 2>/dev/null | head; echo searched"),
         ("outside /work", "echo x > /usr/pwned; echo x > /etc/pwned; ls /root 2>&1 | head -3"),
+        ("fork bomb", "b() { b | b & }; b; sleep 2; echo survived"),
         ("no end", "sleep 1000"),
     ];
-    let mut script: Vec<(&str, serde_json::Value)> =
-        tries.iter().map(|(_, c)| ("bash", serde_json::json!({ "command": c }))).collect();
-    // A 10 MB command and a 10 MB path: the model's, so they end as its tool's outcome, never as
-    // a harness failure (an argument that long could not even be started).
-    let long = format!("#{}\necho long-ok", "x".repeat(10 << 20));
-    script.push(("bash", serde_json::json!({ "command": long })));
-    script.push(("read_file", serde_json::json!({ "path": "y".repeat(10 << 20) })));
+    script.extend(tries.iter().map(|(_, c)| ("bash", serde_json::json!({ "command": c }))));
     let server = Scripted::start(move |r: &preflight_mock::Recorded| {
         let body = r.json();
         let done = body["messages"].as_array().map_or(0, |m| m.iter().filter(|m| m["role"] == "tool").count());
@@ -185,15 +189,19 @@ fn escape_attempts_fail_inside_and_end_as_the_tasks_outcome() {
     assert_eq!(a.verdict, Verdict::NotSolved, "{:?}", a.steps);
     assert_eq!(a.steps.len(), tries.len() + 3);
     let out = |i: usize| a.steps[i].output.clone();
-    // The fork bomb hit the process limit and ended (the steps after it ran).
-    assert!(out(0).contains("Resource temporarily unavailable") || out(0).starts_with("timed out"), "{}", out(0));
-    assert!(!out(1).contains("3221225472"), "3 GiB allocated: {}", out(1));
-    assert!(!out(2).contains("connected"), "{}", out(2));
-    assert!(!out(3).contains("never-seen"), "{}", out(3));
+    assert!(out(0).starts_with("exit code 0") && out(0).contains("long-ok"), "{}", out(0));
+    assert!(out(1).contains("the path is 10485760 bytes long"), "{}", out(1));
+    // Each try failed for the reason it should, not because something else broke the step.
+    assert!(out(2).contains("MemoryError") && !out(2).contains("3221225472"), "3 GiB allocated: {}", out(2));
+    assert!(out(3).contains("OSError") && !out(3).contains("connected"), "{}", out(3));
+    // The flag is not there and `find` finds no copy (it printed nothing before "searched").
+    assert!(out(4).contains("No such file") && out(4).contains("exit code 0\nsearched"), "{}", out(4));
+    assert!(!out(4).contains("never-seen"), "{}", out(4));
+    assert!(out(5).contains("Read-only file system") || out(5).contains("Permission denied"), "{}", out(5));
     assert!(!std::path::Path::new("/usr/pwned").exists() && !std::path::Path::new("/etc/pwned").exists());
-    assert!(out(5).starts_with("timed out"), "{}", out(5));
-    assert!(out(6).starts_with("exit code 0") && out(6).contains("long-ok"), "{}", out(6));
-    assert!(out(7).contains("the path is 10485760 bytes long"), "{}", out(7));
+    // The fork bomb hit the process limit; the step after it still ran, and was timed out.
+    assert!(out(6).contains("Resource temporarily unavailable") || out(6).starts_with("timed out"), "{}", out(6));
+    assert!(out(7).starts_with("timed out"), "{}", out(7));
     // Nothing is left: the sandboxes' folder is empty once the attempt is over.
     assert_eq!(std::fs::read_dir(dir.join("sandboxes")).unwrap().count(), 0);
     std::fs::remove_dir_all(&dir).unwrap();
