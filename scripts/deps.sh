@@ -2,7 +2,8 @@
 # System packages preflight needs: to build llama.cpp (cmake, clang, libclang for bindgen), for
 # the agent sandboxes (bubblewrap; iproute2 brings a sandbox's loopback up; util-linux's
 # unshare, nsenter, prlimit and setpriv), the programs the shipped agent tasks use, and a
-# headless browser for the HTML report's tests (Debian's chromium).
+# headless browser for the HTML report's and the viewer's tests (Debian's chromium and
+# chromedriver).
 # Installs them with apt-get when missing; does nothing when they are there.
 set -euo pipefail
 missing=()
@@ -22,8 +23,10 @@ for p in nsenter unshare prlimit setpriv; do [ -x /usr/bin/$p ] || { missing+=(u
 [ -x /usr/bin/openssl ] || missing+=(openssl)
 [ -x /usr/bin/sqlite3 ] || missing+=(sqlite3)
 [ -x /usr/bin/xxd ] || missing+=(xxd)
-# The HTML report's tests open it in a real browser.
+# The HTML report's and the viewer's tests open them in a real browser, the viewer's driven
+# through WebDriver (chromedriver).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2

@@ -98,6 +98,8 @@ pub enum Command {
     Model(ModelCommand),
     /// Probes and distinct probes per (category × attack) cell of a run, and the thin cells.
     Coverage(CoverageArgs),
+    /// Browse the store in a web browser: runs, scorecards, probes, search, review, compare.
+    View(ViewArgs),
     /// Write new seed prompts per (category × attack style) cell with an attacker model.
     Generate(GenerateArgs),
     /// Walk a run's unassessable probes and judge-panel disagreements; store human labels.
@@ -165,6 +167,18 @@ pub struct StoreArg {
     /// SQLite store holding runs, transcripts and scores.
     #[arg(long, value_name = "PATH", default_value = "preflight.db")]
     pub store: PathBuf,
+}
+
+#[derive(Args)]
+pub struct ViewArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Port to listen on (0: any free port).
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+    /// Address to listen on. Anything but loopback needs the token the printed link carries.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
 }
 
 /// Corporate networks: what every command that calls a provider over HTTP takes.

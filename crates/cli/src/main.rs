@@ -13,6 +13,7 @@ mod model;
 mod out;
 mod planning;
 mod review;
+mod view;
 
 use clap::Parser;
 
@@ -34,6 +35,7 @@ fn main() {
         args::Command::Model(m) => model::command(m),
         args::Command::Review(a) => review::review(&a),
         args::Command::Coverage(a) => inspect::coverage(&a),
+        args::Command::View(a) => view::view(&a),
         args::Command::Generate(a) => generate::command(a),
         args::Command::Judge(args::JudgeCommand::Check(a)) => calibrate::check_command(a),
         args::Command::Compare(a) => compare::compare(&a),

@@ -103,7 +103,6 @@ fn badge(lo: Level, hi: Level) -> String {
 impl Report {
     /// The report as one self-contained HTML page.
     pub fn to_html(&self) -> String {
-        let card = &self.scorecard;
         let css_hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(CSS.as_bytes()));
         let mut o = String::new();
         let _ = write!(
@@ -113,6 +112,18 @@ impl Report {
              <meta name=\"viewport\" content=\"width=device-width\"><title>preflight · {}</title><style>{CSS}</style></head><body>",
             esc(&self.run.id)
         );
+        o.push_str(&self.html_body());
+        o.push_str(
+            "<p class=\"muted\">Written by preflight. This page loads nothing and runs no script.</p></body></html>\n",
+        );
+        o
+    }
+
+    /// The report's sections as HTML (what goes inside the page's body): the viewer shows them
+    /// in its own page, styled by [`Report::html_style`].
+    pub fn html_body(&self) -> String {
+        let card = &self.scorecard;
+        let mut o = String::new();
         let _ = write!(
             o,
             "<h1>preflight · run {}</h1><p>suite <b>{}</b> · model <b>{}</b> · {} · judge {} · {}/{} probes · policy {} ({:.0}% intervals)</p>",
@@ -360,10 +371,12 @@ impl Report {
                 );
             }
         }
-        o.push_str(
-            "<p class=\"muted\">Written by preflight. This page loads nothing and runs no script.</p></body></html>\n",
-        );
         o
+    }
+
+    /// The style sheet the report's sections are written for.
+    pub fn html_style() -> &'static str {
+        CSS
     }
 }
 

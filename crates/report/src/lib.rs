@@ -34,5 +34,5 @@ pub use build::{
 };
 pub use format::{Exported, Record, SCHEMA_VERSION, export};
 pub use progress::Progress;
-pub use render::{AttackResult, ControlCheck, PreMitigation, Report, transcript_text};
+pub use render::{AttackResult, ControlCheck, PreMitigation, Report, level_range, transcript_text};
 pub use tally::Tally;

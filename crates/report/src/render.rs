@@ -159,7 +159,7 @@ pub(crate) fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-pub(crate) fn level_range(lo: Level, hi: Level) -> String {
+pub fn level_range(lo: Level, hi: Level) -> String {
     if lo == hi { lo.to_string() } else { format!("{lo}–{hi}") }
 }
 

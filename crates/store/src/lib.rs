@@ -11,6 +11,8 @@
 //!   with the judge's verdict at the draw ([`JudgedProbe`]).
 //! - [`StoreJournal`]: the batch journal (chunks sent to a provider's batch API, their batch ids),
 //!   written synchronously so a killed run polls what it submitted instead of sending it again.
+//! - Browsing ([`Store::probe_page`], [`Store::facets`]): the viewer's pages, each one index walk,
+//!   with full-text search (FTS5, kept by triggers on `probes`).
 //! - [`SqliteCache`]: the response cache in its own file, shared across stores and runs.
 //!
 //! ```
@@ -24,6 +26,7 @@
 //! ```
 
 mod batches;
+mod browse;
 mod cache;
 mod coverage;
 mod labels;
@@ -36,6 +39,7 @@ mod validation;
 mod writer;
 
 pub use batches::StoreJournal;
+pub use browse::{Facets, NO_ATTACK, ProbeFilter, ProbeLine, fts_query};
 pub use cache::SqliteCache;
 pub use coverage::{Behaviour, Cell};
 pub use labels::Calibration;

@@ -11,7 +11,7 @@ use crate::{
 };
 
 /// On-disk schema version; bumped on incompatible changes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -133,7 +133,36 @@ CREATE TABLE IF NOT EXISTS batches (   -- schema 7: chunks of requests sent to a
     closed_ms INTEGER                  -- results collected, or the chunk given up
 );
 CREATE INDEX IF NOT EXISTS batches_open ON batches (namespace) WHERE closed_ms IS NULL;
+-- schema 8: what the viewer pages by (its pages walk these in rowid order, 50 rows at a time)
+CREATE INDEX IF NOT EXISTS probes_run ON probes (run_id);
+CREATE INDEX IF NOT EXISTS probes_outcome ON probes (run_id, outcome);
+CREATE INDEX IF NOT EXISTS probes_category ON probes (run_id, category);
+CREATE INDEX IF NOT EXISTS scores_disagree ON scores (run_id, sample_id, epoch)
+    WHERE scorer = 'panel' AND label = 'disagree';
+-- schema 8: full-text search over prompts and transcripts, kept by triggers (contentless: the
+-- text stays in probes only)
+CREATE VIRTUAL TABLE IF NOT EXISTS probe_text USING fts5 (prompt, text, content = '', contentless_delete = 1);
+CREATE TRIGGER IF NOT EXISTS probe_text_insert AFTER INSERT ON probes BEGIN
+    INSERT INTO probe_text (rowid, prompt, text) VALUES (new.rowid, new.prompt, TRANSCRIPT_TEXT_NEW);
+END;
+CREATE TRIGGER IF NOT EXISTS probe_text_delete AFTER DELETE ON probes BEGIN
+    DELETE FROM probe_text WHERE rowid = old.rowid;
+END;
 ";
+
+/// The searchable text of a stored transcript (its messages' contents but the system prompt's),
+/// as SQL over the column `{t}`.
+fn transcript_text_sql(t: &str) -> String {
+    format!(
+        "(SELECT group_concat(json_extract(m.value, '$.content'), ' ') FROM json_each({t}) AS m \
+          WHERE json_extract(m.value, '$.role') <> 'system')"
+    )
+}
+
+/// The schema with its trigger's SQL filled in.
+fn schema_sql() -> String {
+    SCHEMA.replace("TRANSCRIPT_TEXT_NEW", &transcript_text_sql("new.transcript"))
+}
 
 /// A store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -316,6 +345,16 @@ fn migrate(conn: &Connection, found: Option<i64>) -> Result<(), rusqlite::Error>
     if v == 6 {
         // Schema 6 → 7: the batch journal (a table created with the schema).
         conn.execute_batch("UPDATE meta SET value = '7' WHERE key = 'schema_version'")?;
+        v = 7;
+    }
+    if v == 7 {
+        // Schema 7 → 8: the viewer's indexes and search (created with the schema); the probes
+        // stored before are indexed here, once.
+        conn.execute_batch(&format!(
+            "BEGIN; INSERT INTO probe_text (rowid, prompt, text) SELECT rowid, prompt, {} FROM probes;
+             UPDATE meta SET value = '8' WHERE key = 'schema_version'; COMMIT;",
+            transcript_text_sql("transcript")
+        ))?;
     }
     Ok(())
 }
@@ -348,7 +387,7 @@ impl Store {
             return Err(StoreError::Schema { path: path.to_path_buf(), found: v });
         }
         journal(&conn).map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        conn.execute_batch(&schema_sql()).map_err(err)?;
         migrate(&conn, found).map_err(err)?;
         Ok(Store { path: path.to_path_buf(), conn, read_only: false, schema: SCHEMA_VERSION })
     }
@@ -762,7 +801,7 @@ mod tests {
         {
             let c = Connection::open(&path).unwrap();
             // Schema 1's probes table: no attack, parent or trace.
-            let v1 = SCHEMA.replace(
+            let v1 = schema_sql().replace(
                 "    attack TEXT,                     -- attack chain applied (schema 2)\n    parent TEXT,                     -- seed sample of an attacked probe (schema 2)\n    trace TEXT,                      -- JSON steps of an adaptive attack (schema 2)\n",
                 "",
             );

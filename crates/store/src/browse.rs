@@ -1,0 +1,225 @@
+//! What the viewer reads: a run's probes a page at a time, filtered or searched, and the counts
+//! its filters offer. Every query is bounded by its page: nothing here reads a whole run into
+//! memory, and a page is found through an index (schema 8), never by sorting the run.
+
+use rusqlite::{ToSql, params_from_iter};
+use serde::Serialize;
+
+use crate::{Store, StoreError};
+
+/// Which probes a page shows. `None` / `false`: no condition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeFilter {
+    pub category: Option<String>,
+    pub outcome: Option<String>,
+    /// An attack chain; [`NO_ATTACK`] for the probes sent as written.
+    pub attack: Option<String>,
+    /// Why a probe is unassessable.
+    pub reason: Option<String>,
+    /// Only probes a judge panel disagreed on.
+    pub disagree: bool,
+    /// Only what `preflight review` would ask about: unassessable or disagreed on, and not yet
+    /// labelled by a human.
+    pub review: bool,
+    /// Full-text search over prompts and transcripts: words, all of which must occur (a word
+    /// ending in `*` matches as a prefix).
+    pub search: Option<String>,
+}
+
+/// The attack filter's value for probes no attack changed.
+pub const NO_ATTACK: &str = "(none)";
+
+/// Characters of a prompt and an answer a page line shows.
+const LINE_CHARS: i64 = 240;
+
+/// One probe as a page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProbeLine {
+    /// The page position: the next page starts after the last line's `rowid`.
+    pub rowid: i64,
+    pub sample_id: String,
+    pub epoch: u32,
+    pub category: String,
+    pub expected: String,
+    pub outcome: String,
+    pub attack: Option<String>,
+    pub unassessable_reason: Option<String>,
+    /// The prompt's and the last answer's first characters.
+    pub prompt: String,
+    pub answer: String,
+    /// A human labelled it.
+    pub labelled: bool,
+}
+
+/// How a run's probes spread over the values the filters offer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Facets {
+    pub total: u64,
+    pub categories: Vec<(String, u64)>,
+    pub outcomes: Vec<(String, u64)>,
+    pub attacks: Vec<(String, u64)>,
+    pub reasons: Vec<(String, u64)>,
+    pub labelled: u64,
+}
+
+/// `search` as an FTS5 query: each word a quoted string (so no word is read as an operator),
+/// all of them required; `None` when it holds no word.
+pub fn fts_query(search: &str) -> Option<String> {
+    let words: Vec<String> = search
+        .split_whitespace()
+        .map(|w| {
+            let (w, prefix) = match w.strip_suffix('*') {
+                Some(stem) if !stem.is_empty() => (stem, true),
+                _ => (w, false),
+            };
+            format!("\"{}\"{}", w.replace('"', "\"\""), if prefix { "*" } else { "" })
+        })
+        .collect();
+    (!words.is_empty()).then(|| words.join(" AND "))
+}
+
+impl Store {
+    /// Up to `limit` probes of `run_id` that `filter` selects, in the order they were stored,
+    /// starting after `after` (a previous line's `rowid`).
+    pub fn probe_page(
+        &self,
+        run_id: &str,
+        filter: &ProbeFilter,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<ProbeLine>, StoreError> {
+        let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(run_id.to_string()), Box::new(after.unwrap_or(0))];
+        let mut arg = |v: Box<dyn ToSql>| {
+            args.push(v);
+            format!("?{}", args.len())
+        };
+        let mut cond = String::new();
+        if let Some(c) = &filter.category {
+            cond += &format!(" AND p.category = {}", arg(Box::new(c.clone())));
+        }
+        if let Some(o) = &filter.outcome {
+            cond += &format!(" AND p.outcome = {}", arg(Box::new(o.clone())));
+        }
+        match filter.attack.as_deref() {
+            Some(NO_ATTACK) => cond += " AND p.attack IS NULL",
+            Some(a) => cond += &format!(" AND p.attack = {}", arg(Box::new(a.to_string()))),
+            None => {}
+        }
+        if let Some(r) = &filter.reason {
+            cond += &format!(
+                " AND p.outcome = 'unassessable' AND COALESCE(p.unassessable_reason, 'unknown') = {}",
+                arg(Box::new(r.clone()))
+            );
+        }
+        const DISAGREED: &str = "EXISTS (SELECT 1 FROM scores s WHERE s.run_id = p.run_id AND s.sample_id = p.sample_id
+             AND s.epoch = p.epoch AND s.scorer = 'panel' AND s.label = 'disagree')";
+        const LABELLED: &str = "EXISTS (SELECT 1 FROM scores h WHERE h.run_id = p.run_id AND h.sample_id = p.sample_id
+             AND h.epoch = p.epoch AND h.scorer = 'human')";
+        if filter.disagree {
+            cond += &format!(" AND {DISAGREED}");
+        }
+        if filter.review {
+            cond += &format!(" AND NOT {LABELLED} AND (p.outcome = 'unassessable' OR {DISAGREED})");
+        }
+        let search = filter.search.as_deref().and_then(fts_query);
+        // A search is driven by the text index (it yields rowids in order, so the page stops at
+        // `limit` matches); anything else by the run's index on (run_id[, outcome | category]).
+        let from = match &search {
+            Some(q) => format!(
+                "probe_text t JOIN probes p ON p.rowid = t.rowid WHERE probe_text MATCH {} AND t.rowid > ?2 AND p.run_id = ?1",
+                arg(Box::new(q.clone()))
+            ),
+            None => "probes p WHERE p.run_id = ?1 AND p.rowid > ?2".to_string(),
+        };
+        let limit_arg = arg(Box::new(limit as i64));
+        let sql = format!(
+            "SELECT p.rowid, p.sample_id, p.epoch, p.category, p.expected, p.outcome, p.attack, p.unassessable_reason,
+                    substr(p.prompt, 1, {LINE_CHARS}),
+                    substr((SELECT json_extract(m.value, '$.content') FROM json_each(p.transcript) AS m
+                            WHERE json_extract(m.value, '$.role') = 'assistant' ORDER BY m.key DESC LIMIT 1), 1, {LINE_CHARS}),
+                    {LABELLED}
+             FROM {from}{cond} ORDER BY p.rowid LIMIT {limit_arg}"
+        );
+        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params_from_iter(args.iter()), |r| {
+                Ok(ProbeLine {
+                    rowid: r.get(0)?,
+                    sample_id: r.get(1)?,
+                    epoch: r.get::<_, i64>(2)? as u32,
+                    category: r.get(3)?,
+                    expected: r.get(4)?,
+                    outcome: r.get(5)?,
+                    attack: r.get(6)?,
+                    unassessable_reason: r.get(7)?,
+                    prompt: r.get(8)?,
+                    answer: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+                    labelled: r.get(10)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The newest probe's and score's rowids in the whole store: a new probe, score or label
+    /// changes them (a label replaces its score row), so they mark a state of the store cheaply.
+    pub fn high_water(&self) -> Result<(i64, i64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT COALESCE(MAX(rowid), 0) FROM probes), (SELECT COALESCE(MAX(rowid), 0) FROM scores)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// The counts behind the filters, in one pass over the run's probes.
+    pub fn facets(&self, run_id: &str) -> Result<Facets, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT category, outcome, COALESCE(attack, ?2), COALESCE(unassessable_reason, 'unknown'), COUNT(*)
+                 FROM probes WHERE run_id = ?1 GROUP BY 1, 2, 3, 4",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut f = Facets::default();
+        let add = |v: &mut Vec<(String, u64)>, k: String, n: u64| match v.iter_mut().find(|(x, _)| *x == k) {
+            Some(e) => e.1 += n,
+            None => v.push((k, n)),
+        };
+        let mut rows = st.query(rusqlite::params![run_id, NO_ATTACK]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let get = |i| r.get::<_, String>(i);
+            let (cat, out, attack, reason) = (get(0), get(1), get(2), get(3));
+            let (cat, out, attack, reason) =
+                (|| Ok::<_, rusqlite::Error>((cat?, out?, attack?, reason?)))().map_err(|e| self.err(e))?;
+            let n = r.get::<_, i64>(4).map_err(|e| self.err(e))? as u64;
+            f.total += n;
+            if out == "unassessable" {
+                add(&mut f.reasons, reason, n);
+            }
+            add(&mut f.categories, cat, n);
+            add(&mut f.outcomes, out, n);
+            add(&mut f.attacks, attack, n);
+        }
+        for v in [&mut f.categories, &mut f.outcomes, &mut f.attacks, &mut f.reasons] {
+            v.sort();
+        }
+        f.labelled = self.human_labels(run_id)?;
+        Ok(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_words_never_become_operators() {
+        assert_eq!(fts_query("bomb  recipe").as_deref(), Some("\"bomb\" AND \"recipe\""));
+        assert_eq!(fts_query("NOT OR \"x").as_deref(), Some("\"NOT\" AND \"OR\" AND \"\"\"x\""));
+        assert_eq!(fts_query("synth*").as_deref(), Some("\"synth\"*"));
+        assert_eq!(fts_query("*").as_deref(), Some("\"*\""));
+        assert_eq!(fts_query("   "), None);
+    }
+}
