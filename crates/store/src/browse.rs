@@ -1,6 +1,6 @@
-//! What the viewer reads: a run's probes a page at a time, filtered or searched, and the counts
-//! its filters offer. Every query is bounded by its page: nothing here reads a whole run into
-//! memory, and a page is found through an index (schema 8), never by sorting the run.
+//! What the viewer reads: a run's probes a page at a time, filtered, and the counts its filters
+//! offer (searches: `search.rs`). Every query is bounded by its page: nothing here reads a whole
+//! run into memory, and a page is found through an index (schema 8), never by sorting the run.
 
 use rusqlite::{ToSql, params_from_iter};
 use serde::Serialize;
@@ -22,7 +22,7 @@ pub struct ProbeFilter {
     /// labelled by a human.
     pub review: bool,
     /// Full-text search over prompts and transcripts: words, all of which must occur (a word
-    /// ending in `*` matches as a prefix).
+    /// ending in `*` matches as a prefix). Answered by a [`crate::SearchIndex`].
     pub search: Option<String>,
 }
 
@@ -49,6 +49,19 @@ pub struct ProbeLine {
     pub answer: String,
     /// A human labelled it.
     pub labelled: bool,
+}
+
+/// One measured conversation (a persuasion game's, an agent attempt, a knowledge question) as
+/// a page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeasureLine {
+    pub rowid: i64,
+    pub item_id: String,
+    pub epoch: u32,
+    pub category: String,
+    pub game: String,
+    pub measure: String,
+    pub value: Option<f64>,
 }
 
 /// How a run's probes spread over the values the filters offer.
@@ -78,9 +91,104 @@ pub fn fts_query(search: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" AND "))
 }
 
+/// Characters of a prompt and an answer a page line shows, as SQL over the probe `p`.
+fn line_columns(db: &str) -> String {
+    format!(
+        "p.rowid, p.sample_id, p.epoch, p.category, p.expected, p.outcome, p.attack, p.unassessable_reason,
+         substr(p.prompt, 1, {LINE_CHARS}),
+         substr((SELECT json_extract(m.value, '$.content') FROM json_each(p.transcript) AS m
+                 WHERE json_extract(m.value, '$.role') = 'assistant' ORDER BY m.key DESC LIMIT 1), 1, {LINE_CHARS}),
+         EXISTS (SELECT 1 FROM {db}scores h WHERE h.run_id = p.run_id AND h.sample_id = p.sample_id
+                 AND h.epoch = p.epoch AND h.scorer = 'human')"
+    )
+}
+
+/// The SQL arguments of a page query, numbered as they are added (`?1`: the run, `?2`: after).
+pub(crate) struct Args(pub(crate) Vec<Box<dyn ToSql>>);
+
+impl Args {
+    pub(crate) fn new(run_id: &str, after: Option<i64>) -> Args {
+        Args(vec![Box::new(run_id.to_string()), Box::new(after.unwrap_or(0))])
+    }
+    pub(crate) fn add(&mut self, v: impl ToSql + 'static) -> String {
+        self.0.push(Box::new(v));
+        format!("?{}", self.0.len())
+    }
+}
+
+/// The filter's conditions on the probe `p` (and its scores in `{db}scores`), each starting with
+/// ` AND`; the search is the caller's.
+pub(crate) fn conditions(filter: &ProbeFilter, db: &str, args: &mut Args) -> String {
+    let mut cond = String::new();
+    if let Some(c) = &filter.category {
+        cond += &format!(" AND p.category = {}", args.add(c.clone()));
+    }
+    if let Some(o) = &filter.outcome {
+        cond += &format!(" AND p.outcome = {}", args.add(o.clone()));
+    }
+    match filter.attack.as_deref() {
+        Some(NO_ATTACK) => cond += " AND p.attack IS NULL",
+        Some(a) => cond += &format!(" AND p.attack = {}", args.add(a.to_string())),
+        None => {}
+    }
+    if let Some(r) = &filter.reason {
+        cond += &format!(
+            " AND p.outcome = 'unassessable' AND COALESCE(p.unassessable_reason, 'unknown') = {}",
+            args.add(r.clone())
+        );
+    }
+    let disagreed = format!(
+        "EXISTS (SELECT 1 FROM {db}scores s WHERE s.run_id = p.run_id AND s.sample_id = p.sample_id
+         AND s.epoch = p.epoch AND s.scorer = 'panel' AND s.label = 'disagree')"
+    );
+    let labelled = format!(
+        "EXISTS (SELECT 1 FROM {db}scores h WHERE h.run_id = p.run_id AND h.sample_id = p.sample_id
+         AND h.epoch = p.epoch AND h.scorer = 'human')"
+    );
+    if filter.disagree {
+        cond += &format!(" AND {disagreed}");
+    }
+    if filter.review {
+        cond += &format!(" AND NOT {labelled} AND (p.outcome = 'unassessable' OR {disagreed})");
+    }
+    cond
+}
+
+/// Runs a page query: `from` selects the probes `p` (with `?1` the run and `?2` the position),
+/// `cond` narrows them.
+pub(crate) fn page(
+    conn: &rusqlite::Connection,
+    db: &str,
+    from: &str,
+    cond: &str,
+    mut args: Args,
+    limit: usize,
+) -> rusqlite::Result<Vec<ProbeLine>> {
+    let limit = args.add(limit as i64);
+    let sql = format!("SELECT {} FROM {from}{cond} ORDER BY p.rowid LIMIT {limit}", line_columns(db));
+    let mut st = conn.prepare(&sql)?;
+    let rows = st.query_map(params_from_iter(args.0.iter()), |r| {
+        Ok(ProbeLine {
+            rowid: r.get(0)?,
+            sample_id: r.get(1)?,
+            epoch: r.get::<_, i64>(2)? as u32,
+            category: r.get(3)?,
+            expected: r.get(4)?,
+            outcome: r.get(5)?,
+            attack: r.get(6)?,
+            unassessable_reason: r.get(7)?,
+            prompt: r.get(8)?,
+            answer: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+            labelled: r.get(10)?,
+        })
+    })?;
+    rows.collect()
+}
+
 impl Store {
-    /// Up to `limit` probes of `run_id` that `filter` selects, in the order they were stored,
-    /// starting after `after` (a previous line's `rowid`).
+    /// Up to `limit` probes of `run_id` that `filter` selects (its search aside: that is
+    /// [`crate::SearchIndex::probe_page`]'s), in the order they were stored, after `after` (a
+    /// previous line's `rowid`). The run's index on (run_id[, outcome | category]) drives it.
     pub fn probe_page(
         &self,
         run_id: &str,
@@ -88,73 +196,38 @@ impl Store {
         after: Option<i64>,
         limit: usize,
     ) -> Result<Vec<ProbeLine>, StoreError> {
-        let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(run_id.to_string()), Box::new(after.unwrap_or(0))];
-        let mut arg = |v: Box<dyn ToSql>| {
-            args.push(v);
-            format!("?{}", args.len())
-        };
-        let mut cond = String::new();
-        if let Some(c) = &filter.category {
-            cond += &format!(" AND p.category = {}", arg(Box::new(c.clone())));
-        }
-        if let Some(o) = &filter.outcome {
-            cond += &format!(" AND p.outcome = {}", arg(Box::new(o.clone())));
-        }
-        match filter.attack.as_deref() {
-            Some(NO_ATTACK) => cond += " AND p.attack IS NULL",
-            Some(a) => cond += &format!(" AND p.attack = {}", arg(Box::new(a.to_string()))),
-            None => {}
-        }
-        if let Some(r) = &filter.reason {
-            cond += &format!(
-                " AND p.outcome = 'unassessable' AND COALESCE(p.unassessable_reason, 'unknown') = {}",
-                arg(Box::new(r.clone()))
-            );
-        }
-        const DISAGREED: &str = "EXISTS (SELECT 1 FROM scores s WHERE s.run_id = p.run_id AND s.sample_id = p.sample_id
-             AND s.epoch = p.epoch AND s.scorer = 'panel' AND s.label = 'disagree')";
-        const LABELLED: &str = "EXISTS (SELECT 1 FROM scores h WHERE h.run_id = p.run_id AND h.sample_id = p.sample_id
-             AND h.epoch = p.epoch AND h.scorer = 'human')";
-        if filter.disagree {
-            cond += &format!(" AND {DISAGREED}");
-        }
-        if filter.review {
-            cond += &format!(" AND NOT {LABELLED} AND (p.outcome = 'unassessable' OR {DISAGREED})");
-        }
-        let search = filter.search.as_deref().and_then(fts_query);
-        // A search is driven by the text index (it yields rowids in order, so the page stops at
-        // `limit` matches); anything else by the run's index on (run_id[, outcome | category]).
-        let from = match &search {
-            Some(q) => format!(
-                "probe_text t JOIN probes p ON p.rowid = t.rowid WHERE probe_text MATCH {} AND t.rowid > ?2 AND p.run_id = ?1",
-                arg(Box::new(q.clone()))
-            ),
-            None => "probes p WHERE p.run_id = ?1 AND p.rowid > ?2".to_string(),
-        };
-        let limit_arg = arg(Box::new(limit as i64));
-        let sql = format!(
-            "SELECT p.rowid, p.sample_id, p.epoch, p.category, p.expected, p.outcome, p.attack, p.unassessable_reason,
-                    substr(p.prompt, 1, {LINE_CHARS}),
-                    substr((SELECT json_extract(m.value, '$.content') FROM json_each(p.transcript) AS m
-                            WHERE json_extract(m.value, '$.role') = 'assistant' ORDER BY m.key DESC LIMIT 1), 1, {LINE_CHARS}),
-                    {LABELLED}
-             FROM {from}{cond} ORDER BY p.rowid LIMIT {limit_arg}"
-        );
-        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let mut args = Args::new(run_id, after);
+        let cond = conditions(filter, "", &mut args);
+        page(&self.conn, "", "probes p WHERE p.run_id = ?1 AND p.rowid > ?2", &cond, args, limit)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Up to `limit` of a run's measured conversations, optionally of one game, in the order
+    /// they were stored, after `after` (a previous line's `rowid`).
+    pub fn measure_page(
+        &self,
+        run_id: &str,
+        game: Option<&str>,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<MeasureLine>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT rowid, item_id, epoch, category, game, measure, value FROM measures
+                 WHERE run_id = ?1 AND rowid > ?2 AND (?3 IS NULL OR game = ?3) ORDER BY rowid LIMIT ?4",
+            )
+            .map_err(|e| self.err(e))?;
         let rows = st
-            .query_map(params_from_iter(args.iter()), |r| {
-                Ok(ProbeLine {
+            .query_map(rusqlite::params![run_id, after.unwrap_or(0), game, limit as i64], |r| {
+                Ok(MeasureLine {
                     rowid: r.get(0)?,
-                    sample_id: r.get(1)?,
+                    item_id: r.get(1)?,
                     epoch: r.get::<_, i64>(2)? as u32,
                     category: r.get(3)?,
-                    expected: r.get(4)?,
-                    outcome: r.get(5)?,
-                    attack: r.get(6)?,
-                    unassessable_reason: r.get(7)?,
-                    prompt: r.get(8)?,
-                    answer: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
-                    labelled: r.get(10)?,
+                    game: r.get(4)?,
+                    measure: r.get(5)?,
+                    value: r.get(6)?,
                 })
             })
             .map_err(|e| self.err(e))?;

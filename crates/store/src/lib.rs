@@ -11,8 +11,9 @@
 //!   with the judge's verdict at the draw ([`JudgedProbe`]).
 //! - [`StoreJournal`]: the batch journal (chunks sent to a provider's batch API, their batch ids),
 //!   written synchronously so a killed run polls what it submitted instead of sending it again.
-//! - Browsing ([`Store::probe_page`], [`Store::facets`]): the viewer's pages, each one index walk,
-//!   with full-text search (FTS5, kept by triggers on `probes`).
+//! - Browsing ([`Store::probe_page`], [`Store::facets`]): the viewer's pages, each one index walk.
+//! - [`SearchIndex`]: full-text search (FTS5) in a file beside the store, built by the viewer in
+//!   the background (never by a run's writer), following each run by rowid.
 //! - [`SqliteCache`]: the response cache in its own file, shared across stores and runs.
 //!
 //! ```
@@ -32,6 +33,7 @@ mod coverage;
 mod labels;
 mod lease;
 mod measures;
+mod search;
 mod stops;
 mod store;
 mod time;
@@ -39,12 +41,13 @@ mod validation;
 mod writer;
 
 pub use batches::StoreJournal;
-pub use browse::{Facets, NO_ATTACK, ProbeFilter, ProbeLine, fts_query};
+pub use browse::{Facets, MeasureLine, NO_ATTACK, ProbeFilter, ProbeLine, fts_query};
 pub use cache::SqliteCache;
 pub use coverage::{Behaviour, Cell};
 pub use labels::Calibration;
 pub use lease::{HEARTBEAT, Lease, LeaseHolder, STALE_AFTER};
 pub use measures::{MeasureItem, MeasureObs};
+pub use search::{Coverage, SearchIndex, index_path};
 pub use stops::OutcomeRow;
 pub use store::{NewRun, ProbeRow, RunRow, Speed, Store, StoreError};
 pub use time::{now_rfc3339, rfc3339, rfc3339_seconds};

@@ -133,35 +133,22 @@ CREATE TABLE IF NOT EXISTS batches (   -- schema 7: chunks of requests sent to a
     closed_ms INTEGER                  -- results collected, or the chunk given up
 );
 CREATE INDEX IF NOT EXISTS batches_open ON batches (namespace) WHERE closed_ms IS NULL;
--- schema 8: what the viewer pages by (its pages walk these in rowid order, 50 rows at a time)
+-- schema 8: what the viewer pages by (its pages walk these in rowid order, 50 rows at a time;
+-- its search index is a file of its own, search.rs, so the writer never pays for it)
 CREATE INDEX IF NOT EXISTS probes_run ON probes (run_id);
 CREATE INDEX IF NOT EXISTS probes_outcome ON probes (run_id, outcome);
 CREATE INDEX IF NOT EXISTS probes_category ON probes (run_id, category);
 CREATE INDEX IF NOT EXISTS scores_disagree ON scores (run_id, sample_id, epoch)
     WHERE scorer = 'panel' AND label = 'disagree';
--- schema 8: full-text search over prompts and transcripts, kept by triggers (contentless: the
--- text stays in probes only)
-CREATE VIRTUAL TABLE IF NOT EXISTS probe_text USING fts5 (prompt, text, content = '', contentless_delete = 1);
-CREATE TRIGGER IF NOT EXISTS probe_text_insert AFTER INSERT ON probes BEGIN
-    INSERT INTO probe_text (rowid, prompt, text) VALUES (new.rowid, new.prompt, TRANSCRIPT_TEXT_NEW);
-END;
-CREATE TRIGGER IF NOT EXISTS probe_text_delete AFTER DELETE ON probes BEGIN
-    DELETE FROM probe_text WHERE rowid = old.rowid;
-END;
 ";
 
 /// The searchable text of a stored transcript (its messages' contents but the system prompt's),
-/// as SQL over the column `{t}`.
-fn transcript_text_sql(t: &str) -> String {
+/// as SQL over the column `{t}` (the search index's, `search.rs`).
+pub(crate) fn transcript_text_sql(t: &str) -> String {
     format!(
         "(SELECT group_concat(json_extract(m.value, '$.content'), ' ') FROM json_each({t}) AS m \
           WHERE json_extract(m.value, '$.role') <> 'system')"
     )
-}
-
-/// The schema with its trigger's SQL filled in.
-fn schema_sql() -> String {
-    SCHEMA.replace("TRANSCRIPT_TEXT_NEW", &transcript_text_sql("new.transcript"))
 }
 
 /// A store operation failed.
@@ -348,19 +335,14 @@ fn migrate(conn: &Connection, found: Option<i64>) -> Result<(), rusqlite::Error>
         v = 7;
     }
     if v == 7 {
-        // Schema 7 → 8: the viewer's indexes and search (created with the schema); the probes
-        // stored before are indexed here, once.
-        conn.execute_batch(&format!(
-            "BEGIN; INSERT INTO probe_text (rowid, prompt, text) SELECT rowid, prompt, {} FROM probes;
-             UPDATE meta SET value = '8' WHERE key = 'schema_version'; COMMIT;",
-            transcript_text_sql("transcript")
-        ))?;
+        // Schema 7 → 8: the viewer's indexes (created with the schema).
+        conn.execute_batch("UPDATE meta SET value = '8' WHERE key = 'schema_version'")?;
     }
     Ok(())
 }
 
 /// A path as the path part of an SQLite `file:` URI.
-fn uri_path(path: &Path) -> String {
+pub(crate) fn uri_path(path: &Path) -> String {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let mut out = String::new();
     for b in abs.to_string_lossy().bytes() {
@@ -387,7 +369,7 @@ impl Store {
             return Err(StoreError::Schema { path: path.to_path_buf(), found: v });
         }
         journal(&conn).map_err(err)?;
-        conn.execute_batch(&schema_sql()).map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
         migrate(&conn, found).map_err(err)?;
         Ok(Store { path: path.to_path_buf(), conn, read_only: false, schema: SCHEMA_VERSION })
     }
@@ -721,13 +703,17 @@ impl Store {
     ) -> Result<(), E> {
         let mut st = self
             .conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT sample_id, epoch, category, expected, prompt, provenance, transcript, finish_reason,
                         latency_ms, attempts, cached, error, outcome, unassessable_reason, attack, parent, trace,
                         prompt_tokens, completion_tokens, first_token_ms, last_token_ms
-                 FROM probes WHERE run_id = ?1 AND (?2 IS NULL OR sample_id = ?2) AND (?3 IS NULL OR outcome = ?3)
-                 ORDER BY category, sample_id, epoch LIMIT ?4",
-            )
+                 FROM probes WHERE run_id = ?1 AND {} AND (?3 IS NULL OR outcome = ?3)
+                 ORDER BY {} LIMIT ?4",
+                // One sample is found by the primary key: an `?2 IS NULL OR` condition, or an
+                // order the (run_id, category) index could give, would walk the whole run.
+                if sample.is_some() { "sample_id = ?2" } else { "?2 IS NULL" },
+                if sample.is_some() { "epoch" } else { "category, sample_id, epoch" }
+            ))
             .map_err(|e| self.err(e))?;
         let mut sc = self
             .conn
@@ -801,7 +787,7 @@ mod tests {
         {
             let c = Connection::open(&path).unwrap();
             // Schema 1's probes table: no attack, parent or trace.
-            let v1 = schema_sql().replace(
+            let v1 = SCHEMA.replace(
                 "    attack TEXT,                     -- attack chain applied (schema 2)\n    parent TEXT,                     -- seed sample of an attacked probe (schema 2)\n    trace TEXT,                      -- JSON steps of an adaptive attack (schema 2)\n",
                 "",
             );

@@ -1,8 +1,9 @@
 //! The viewer's reads: pages of probes by filter and by full-text search, in storage order, and
-//! the search index kept in step with the probes (inserted, forgotten on resume, migrated).
+//! the search index (a file of its own) kept in step with the probes: new ones indexed, ones
+//! forgotten on resume never found, a reused rowid indexed as its new probe.
 
 use preflight_core::{Event, Expected, Message, Outcome, ProbeRecord, Sample, Score};
-use preflight_store::{Lease, NewRun, ProbeFilter, Store};
+use preflight_store::{Lease, NewRun, ProbeFilter, SearchIndex, Store};
 
 fn temp(tag: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("pf-browse-{tag}-{}", std::process::id()));
@@ -99,8 +100,17 @@ fn pages_filter_search_and_follow_on_in_storage_order() {
     assert_eq!(next[0].sample_id, "p12");
     assert_eq!(first[7].answer, "the zebra crossing story", "the last answer is shown, not the system prompt");
 
+    let mut index = SearchIndex::open(&path).unwrap();
+    assert_eq!(index.catch_up(1000).unwrap(), 31);
+    assert_eq!(index.catch_up(1000).unwrap(), 0, "nothing new");
+    assert_eq!(index.coverage(&run).unwrap().indexed, 30);
     let f = |f: ProbeFilter| {
-        ids(&store.probe_page(&run, &f, None, 100).unwrap()).iter().map(|s| s.to_string()).collect::<Vec<_>>()
+        let lines = if f.search.is_some() {
+            index.probe_page(&run, &f, None, 100)
+        } else {
+            store.probe_page(&run, &f, None, 100)
+        };
+        ids(&lines.unwrap()).iter().map(|s| s.to_string()).collect::<Vec<_>>()
     };
     let unsafe_cyber =
         f(ProbeFilter { category: Some("cyber".into()), outcome: Some("unsafe".into()), ..Default::default() });
@@ -127,6 +137,7 @@ fn pages_filter_search_and_follow_on_in_storage_order() {
     assert_eq!(facets.categories, [("cbrn".to_string(), 20), ("cyber".to_string(), 10)]);
     assert_eq!(facets.reasons, [("provider_error:transient".to_string(), 1)]);
 
+    drop(index);
     // A human label takes a probe out of the review queue.
     let mut store = store;
     store.add_human_label(&run, "p11", 1, Outcome::Safe, "read").unwrap();
@@ -138,34 +149,62 @@ fn pages_filter_search_and_follow_on_in_storage_order() {
 }
 
 #[test]
-fn probes_forgotten_on_resume_leave_the_index_and_a_schema_7_store_is_indexed_when_opened() {
+fn probes_forgotten_on_resume_are_never_found_and_a_reused_rowid_is_indexed_as_its_new_probe() {
     let path = temp("index");
-    let store = Store::open(&path).unwrap();
-    let run = run_with(
-        &store,
-        vec![
-            probe("kept", "cyber", "walrus", Outcome::Safe, None, false),
-            probe("failed", "cyber", "walrus", Outcome::Unassessable, None, false),
-        ],
-    );
-    let search = ProbeFilter { search: Some("walrus".into()), ..Default::default() };
-    assert_eq!(store.probe_page(&run, &search, None, 10).unwrap().len(), 2);
-    let mut store = store;
-    // Its holder gone (the lease stale), a resume forgets the harness error.
-    rusqlite::Connection::open(&path).unwrap().execute("UPDATE runs SET lease_heartbeat_ms = 0", []).unwrap();
-    store.resume_run(&run, &Lease::for_this_process()).unwrap();
-    assert_eq!(ids(&store.probe_page(&run, &search, None, 10).unwrap()), ["kept"]);
-    drop(store);
+    let lease = Lease::for_this_process();
+    let mut store = Store::open(&path).unwrap();
+    let run = store
+        .create_run(
+            &NewRun {
+                suite_name: "s".into(),
+                model: "m".into(),
+                total: 0,
+                config: serde_json::json!({}),
+                ..Default::default()
+            },
+            &lease,
+        )
+        .unwrap();
+    let w = store.writer(&run, &lease, Box::new(|_| {})).unwrap();
+    w.send(probe("kept", "cyber", "walrus", Outcome::Safe, None, false));
+    // The newest row is a harness error: a resume deletes it, and its rowid goes to the next probe.
+    w.send(probe("failed", "cyber", "walrus tusk", Outcome::Unassessable, None, false));
+    w.finish().unwrap();
+    let search = |index: &SearchIndex, words: &str| {
+        let f = ProbeFilter { search: Some(words.into()), ..Default::default() };
+        ids(&index.probe_page(&run, &f, None, 10).unwrap()).iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let mut index = SearchIndex::open(&path).unwrap();
+    index.catch_up(100).unwrap();
+    assert_eq!(search(&index, "walrus"), ["kept", "failed"]);
 
-    // The same store as schema 7 left it: no search index, no triggers.
-    let c = rusqlite::Connection::open(&path).unwrap();
-    c.execute_batch(
-        "DROP TRIGGER probe_text_insert; DROP TRIGGER probe_text_delete; DROP TABLE probe_text;
-         UPDATE meta SET value = '7' WHERE key = 'schema_version';",
-    )
-    .unwrap();
-    drop(c);
-    let store = Store::open(&path).unwrap();
-    assert_eq!(ids(&store.probe_page(&run, &search, None, 10).unwrap()), ["kept"]);
+    rusqlite::Connection::open(&path).unwrap().execute("UPDATE runs SET lease_heartbeat_ms = 0", []).unwrap();
+    let again = Lease::for_this_process();
+    assert_eq!(store.resume_run(&run, &again).unwrap(), 1);
+    // Forgotten, and before the index caught up: not found (its document's probe is gone).
+    assert_eq!(search(&index, "tusk"), Vec::<String>::new());
+    let w = store.writer(&run, &again, Box::new(|_| {})).unwrap();
+    w.send(probe("retried", "cyber", "narwhal", Outcome::Safe, None, false));
+    w.finish().unwrap();
+    let reused: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT rowid FROM probes WHERE sample_id = 'retried'", [], |r| r.get(0))
+        .unwrap();
+    let old: i64 = 2;
+    assert_eq!(reused, old, "SQLite gave the deleted newest rowid to the next probe");
+    // The stale document is not the new probe's: no false match, before or after the catch-up.
+    assert_eq!(search(&index, "tusk"), Vec::<String>::new());
+    assert_eq!(index.catch_up(100).unwrap(), 1);
+    assert_eq!(search(&index, "tusk"), Vec::<String>::new());
+    assert_eq!(search(&index, "narwhal"), ["retried"]);
+    assert_eq!(search(&index, "walrus"), ["kept"]);
+    assert_eq!(index.coverage(&run).unwrap().indexed, 2);
+    // The index is its own file beside the store; the store holds no trace of it.
+    assert_eq!(index.path(), std::path::Path::new(&format!("{}.search", path.display())));
+    let tables: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'probe_text%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tables, 0);
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }

@@ -30,6 +30,8 @@ type Cached<T> = Mutex<HashMap<String, (StateKey, Arc<T>)>>;
 
 pub struct App {
     pub(crate) store: PathBuf,
+    /// Stops the search indexer when the app goes.
+    stop: Arc<std::sync::atomic::AtomicBool>,
     /// The review form's secret: a label is written only with it (a page of another site cannot
     /// post one).
     pub(crate) form_secret: String,
@@ -38,8 +40,14 @@ pub struct App {
 }
 
 impl App {
+    /// The app over the store at `store`; starts the search indexer (`search.rs` of the store
+    /// crate: a file beside the store, filled in the background, a few thousand probes at a time).
     pub fn new(store: PathBuf) -> App {
-        App { store, form_secret: random_hex(16), reports: Mutex::default(), facets: Mutex::default() }
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (path, flag) = (store.clone(), stop.clone());
+        let _ =
+            std::thread::Builder::new().name("preflight-index".into()).spawn(move || index_in_background(&path, &flag));
+        App { store, stop, form_secret: random_hex(16), reports: Mutex::default(), facets: Mutex::default() }
     }
 
     pub(crate) fn open(&self) -> Result<Store, Resp> {
@@ -100,11 +108,40 @@ impl App {
             ("GET", ["run", id, "report.html"]) => crate::runs::download(self, id),
             ("GET", ["run", id, "probes"]) => crate::probes::explorer(self, id, r),
             ("GET", ["run", id, "probe"]) => crate::probes::transcript(self, id, r),
+            ("GET", ["run", id, "items"]) => crate::items::list(self, id, r),
+            ("GET", ["run", id, "item"]) => crate::items::item(self, id, r),
             ("GET", ["run", id, "review"]) => crate::probes::review(self, id, r),
             ("POST", ["run", id, "label"]) => crate::probes::label(self, id, r),
             _ => Err(not_found("no such page")),
         };
         res.unwrap_or_else(|e| e)
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Keeps the search index up with the store until `stop`: new probes of every run, then a pause.
+fn index_in_background(store: &std::path::Path, stop: &std::sync::atomic::AtomicBool) {
+    let mut index = None;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        if index.is_none() {
+            index = preflight_store::SearchIndex::open(store).ok();
+        }
+        let done = match index.as_mut().map(|i| i.catch_up(5_000)) {
+            Some(Ok(n)) => n,
+            // The store or the index cannot be read now (being replaced, a full disk): later.
+            _ => {
+                index = None;
+                0
+            }
+        };
+        if done == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
     }
 }
 

@@ -5,8 +5,8 @@
 //! - [`App`]: routes and per-run caches (the scorecard and filter counts, computed once per
 //!   state of a run); each request opens the store read-only, a review label opens it to write.
 //! - Pages: [`runs`] (the list with live progress, a scorecard, the report download, two runs
-//!   compared) and [`probes`] (the explorer with filters and full-text search, a transcript,
-//!   review). Every page is bounded: a page of probes is one index walk of 50 rows.
+//!   compared), [`probes`] (the explorer with filters and full-text search, a transcript,
+//!   review) and `items` (persuasion-game conversations, agent attempts step by step). Every page is bounded: a page of probes is one index walk of 50 rows.
 //!
 //! ```no_run
 //! let app = preflight_view::App::new("preflight.db".into());
@@ -17,6 +17,7 @@
 
 mod app;
 pub mod http;
+mod items;
 mod page;
 pub mod probes;
 pub mod runs;

@@ -48,19 +48,24 @@ pub fn explorer(app: &App, id: &str, r: &Req) -> Result<Resp, Resp> {
     let facets = app.facets(&store, &run)?;
     let filter = filter_of(r);
     let after = r.param("after").and_then(|a| a.parse().ok());
-    let lines = match store.probe_page(id, &filter, after, PAGE + 1) {
-        Ok(l) => l,
-        // A search the index cannot read (it is quoted word by word, so this is rare) is the
-        // user's input: said on the page.
-        Err(e) if filter.search.is_some() => {
-            return Ok(Resp::html(frame(
-                "probes",
-                &nav(id),
-                &format!("<p>The search failed: {}</p>", esc(&e.to_string())),
-                None,
-            )));
+    // A search is answered by the search index, brought up to date with this run first (a few
+    // thousand probes at most, so the page stays quick; the background indexer does the rest).
+    let mut coverage = None;
+    let lines = if filter.search.is_some() {
+        let searched = preflight_store::SearchIndex::open(&app.store).and_then(|mut index| {
+            index.catch_up_run(id, 5_000)?;
+            coverage = Some(index.coverage(id)?.indexed);
+            index.probe_page(id, &filter, after, PAGE + 1)
+        });
+        match searched {
+            Ok(l) => l,
+            Err(e) => {
+                let b = format!("<p>The search could not be made: {}</p>", esc(&e.to_string()));
+                return Ok(Resp::html(frame("probes", &nav(id), &b, None)));
+            }
         }
-        Err(e) => return Err(store_error(e)),
+    } else {
+        store.probe_page(id, &filter, after, PAGE + 1).map_err(store_error)?
     };
     let mut b = format!(
         "<h1>Probes of run {}</h1><form class=\"filters\" method=\"get\" action=\"{}\">",
@@ -85,6 +90,12 @@ pub fn explorer(app: &App, id: &str, r: &Req) -> Result<Resp, Resp> {
     );
     let more = lines.len() > PAGE;
     let lines = &lines[..lines.len().min(PAGE)];
+    if let Some(n) = coverage.filter(|n| *n < facets.total) {
+        b += &format!(
+            "<p class=\"notice\">The search index holds {n} of this run's {} probes so far (it is being built in the background): reload for the rest.</p>",
+            facets.total
+        );
+    }
     b += &format!(
         "<p class=\"muted\">{} probes in the run, {} labelled by a human; {} on this page{}.</p>",
         facets.total,

@@ -84,6 +84,7 @@ fn run_nav(id: &str) -> Vec<(String, String)> {
     vec![
         (link(&format!("/run/{id}"), &[]), format!("run {id}")),
         (link(&format!("/run/{id}/probes"), &[]), "probes".into()),
+        (link(&format!("/run/{id}/items"), &[]), "conversations".into()),
         (link(&format!("/run/{id}/review"), &[]), "review".into()),
         (link(&format!("/run/{id}/report.html"), &[]), "report.html".into()),
     ]

@@ -46,6 +46,20 @@ fn store_with_a_run(tag: &str) -> (std::path::PathBuf, String) {
         scores: Vec::new(),
         trace: Vec::new(),
     })));
+    // An agent attempt whose steps hold markup: shown as text on the conversation page.
+    w.send(Event::GameFinished(vec![preflight_core::MeasureRecord {
+        item_id: "task:web-login".into(),
+        epoch: 1,
+        category: "cyber".into(),
+        game: "agent".into(),
+        cluster: "web-login".into(),
+        measure: "pass_rate".into(),
+        value: Some(0.0),
+        detail: serde_json::json!({ "verdict": "not_solved", "steps": [
+            { "step": 1, "tool": "bash", "input": "curl <b>x</b>", "output": "<script>alert(1)</script>", "exit": 0, "ms": 12 }
+        ] }),
+        transcript: Vec::new(),
+    }]));
     w.finish().unwrap();
     (path, id)
 }
@@ -122,6 +136,22 @@ fn on_loopback_only_its_own_names_are_served_and_labels_only_from_its_own_forms(
     assert_eq!(status, 303);
     assert!(header(&headers, "location").unwrap().starts_with(&format!("/run/{run}/review?")), "never off-site");
     assert_eq!(Store::open_read_only(&path).unwrap().human_labels(&run).unwrap(), 1);
+}
+
+#[test]
+fn an_agent_attempt_is_read_step_by_step_as_text() {
+    let (path, run) = store_with_a_run("items");
+    let server = Server::start(App::new(path), "127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = server.access.addr.port();
+    let host = format!("127.0.0.1:{port}");
+    let (status, _, list) = get(port, &format!("/run/{run}/items?game=agent"), &host, "");
+    assert_eq!(status, 200);
+    assert!(list.contains("task:web-login") && list.contains("pass_rate"), "{list}");
+    let (status, _, page) = get(port, &format!("/run/{run}/item?id=task%3Aweb-login"), &host, "");
+    assert_eq!(status, 200);
+    assert!(page.contains("step 1 · bash") && page.contains("curl &lt;b&gt;x&lt;/b&gt;"), "{page}");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.contains("<script>"), "{page}");
+    assert_eq!(get(port, &format!("/run/{run}/item?id=nothing"), &host, "").0, 404);
 }
 
 #[test]
