@@ -27,8 +27,9 @@ pub fn compare(a: &CompareArgs) -> Result<i32> {
             "not_comparable": c.not_comparable, "correction": c.correction, "confidence": c.confidence,
             "rows": c.rows, "regressions": c.regressions,
         }))?,
-        // The HTML view of a comparison is the viewer's (issue 18); here, the table.
-        Format::Table | Format::Markdown | Format::Html => print_table(&c),
+        // One self-contained page, escaped throughout (as terminal text it would be mangled).
+        Format::Html => out::stdout(&c.to_html()),
+        Format::Table | Format::Markdown => print_table(&c),
     }
     if !c.not_comparable.is_empty() && a.fail_on_regression {
         errln!("error: the runs are not comparable ({}); no regression verdict", c.not_comparable.join("; "));

@@ -293,6 +293,13 @@ fn a_user_walks_two_runs_in_the_browser_and_nothing_a_model_wrote_runs() {
 
         c.close().await.unwrap();
     });
+    // The same comparison as one self-contained page, for CI.
+    let page = bin().args(["compare", &baseline, &candidate, "--format", "html", "--store", &store]).output().unwrap();
+    let page = String::from_utf8(page.stdout).unwrap();
+    assert!(
+        page.starts_with("<!DOCTYPE html>") && page.contains("regression") && page.contains("Content-Security-Policy")
+    );
+    assert!(!page.contains("<script") && !page.contains("http://") && !page.contains("https://"), "{page}");
     // The viewer wrote nothing but the label: the runs' probes are as they were.
     let conn = db(dir.path());
     let human: i64 = conn.query_row("SELECT COUNT(*) FROM scores WHERE scorer = 'human'", [], |r| r.get(0)).unwrap();

@@ -90,6 +90,76 @@ pub struct Comparison {
     pub regressions: usize,
 }
 
+impl Comparison {
+    /// The comparison as an HTML table with its comparability note (the viewer's, and the page's).
+    pub fn html_table(&self) -> String {
+        let c = self;
+        let esc = crate::safe::html;
+        let mut b = String::new();
+        if c.not_comparable.is_empty() {
+            b += "<p>Comparable: same suite version, judge and policy.</p>";
+        } else {
+            b += &format!(
+                "<p class=\"notice\">Not comparable: {} — the differences mix the model's change with the setup's.</p>",
+                esc(&c.not_comparable.join("; "))
+            );
+        }
+        let pct = |x: f64| if x.is_finite() { format!("{:.1}%", 100.0 * x) } else { "n/a".into() };
+        b += "<table><tr><th>category</th><th>metric</th><th>baseline</th><th>candidate</th><th>pairs</th><th>worse</th><th>better</th><th>difference [interval]</th><th>p (Holm)</th><th></th></tr>";
+        for r in &c.rows {
+            let shift = r.metric.ends_with("shift");
+            let v = |x: f64| if shift { format!("{x:+.2}") } else { pct(x) };
+            let d = |x: f64| if shift { format!("{x:+.2}") } else { format!("{:+.1}", 100.0 * x) };
+            let flag = if r.regression {
+                "<span class=\"lv Critical\">regression</span>"
+            } else if r.improvement {
+                "<span class=\"lv Low\">improved</span>"
+            } else {
+                ""
+            };
+            b += &format!(
+                "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{} [{}, {}]</td><td class=\"num\">{}</td><td>{flag}</td></tr>",
+                esc(&r.category),
+                esc(&r.metric),
+                v(r.baseline),
+                v(r.candidate),
+                r.pairs,
+                r.worse,
+                r.better,
+                d(r.diff.mean),
+                d(r.diff.interval.lo),
+                d(r.diff.interval.hi),
+                r.adjusted.map(|p| format!("{p:.3}")).unwrap_or_else(|| "–".into()),
+            );
+        }
+        b += &format!(
+            "</table><p class=\"muted\">Paired on probes both runs answered; McNemar's exact test, {} across the tests at {:.0}%; {} significant regression(s).</p>",
+            esc(c.correction),
+            100.0 * c.confidence,
+            c.regressions
+        );
+        b
+    }
+
+    /// The comparison as one self-contained page (`compare --format html`).
+    pub fn to_html(&self) -> String {
+        let esc = crate::safe::html;
+        let body = format!(
+            "<h1>Run {} against {}</h1><p>baseline {} · {} · {}<br>candidate {} · {} · {}</p>{}",
+            esc(&self.candidate.id),
+            esc(&self.baseline.id),
+            esc(&self.baseline.id),
+            esc(&self.baseline.model),
+            esc(&self.baseline.suite_name),
+            esc(&self.candidate.id),
+            esc(&self.candidate.model),
+            esc(&self.candidate.suite_name),
+            self.html_table()
+        );
+        crate::html::page(&format!("{} against {}", self.candidate.id, self.baseline.id), &body)
+    }
+}
+
 /// Compares `candidate` with `baseline` under `policy`; `policy_of` gives each run's own policy
 /// (two runs gated under different policies are not comparable).
 pub fn compare(

@@ -20,10 +20,23 @@ th{background:#f6f6f6}.num{text-align:right;font-variant-numeric:tabular-nums}\
 .PASS{background:#d9f2d9}.FAIL{background:#f8d0d0}.INCONCLUSIVE{background:#fbeec2}\
 .lv{padding:1px 6px;border-radius:3px}.Low{background:#d9f2d9}.Medium{background:#fbeec2}.High{background:#f9d3a8}.Critical{background:#f2a6a6}\
 pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:.6em;max-height:30em;overflow:auto}\
-details{margin:.3em 0}summary{cursor:pointer}.muted{color:#666}";
+details{margin:.3em 0}summary{cursor:pointer}.muted{color:#666}.notice{background:#e8f0fe;padding:.5em}";
 
 fn esc(s: &str) -> String {
     crate::safe::html(s)
+}
+
+/// A self-contained page around `body` (already HTML): the style sheet inline and allowed by its
+/// hash, nothing else allowed to load or run.
+pub(crate) fn page(title: &str, body: &str) -> String {
+    let css_hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(CSS.as_bytes()));
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'sha256-{css_hash}'; img-src data:; base-uri 'none'; form-action 'none'\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>preflight · {}</title><style>{CSS}</style></head><body>{body}\
+         <p class=\"muted\">Written by preflight. This page loads nothing and runs no script.</p></body></html>\n",
+        esc(title)
+    )
 }
 
 fn level_class(lo: Level, hi: Level) -> &'static str {
@@ -103,20 +116,7 @@ fn badge(lo: Level, hi: Level) -> String {
 impl Report {
     /// The report as one self-contained HTML page.
     pub fn to_html(&self) -> String {
-        let css_hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(CSS.as_bytes()));
-        let mut o = String::new();
-        let _ = write!(
-            o,
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'sha256-{css_hash}'; img-src data:; base-uri 'none'; form-action 'none'\">\
-             <meta name=\"viewport\" content=\"width=device-width\"><title>preflight · {}</title><style>{CSS}</style></head><body>",
-            esc(&self.run.id)
-        );
-        o.push_str(&self.html_body());
-        o.push_str(
-            "<p class=\"muted\">Written by preflight. This page loads nothing and runs no script.</p></body></html>\n",
-        );
-        o
+        page(&self.run.id, &self.html_body())
     }
 
     /// The report's sections as HTML (what goes inside the page's body): the viewer shows them
@@ -369,6 +369,21 @@ impl Report {
                     p.attack.as_deref().map(|a| format!(" · attack {}", esc(a))).unwrap_or_default(),
                     esc(&transcript_text(p))
                 );
+                if !p.trace.is_empty() {
+                    let _ = write!(o, "<details><summary>attack trace: {} steps</summary>", p.trace.len());
+                    for t in &p.trace {
+                        let _ = write!(
+                            o,
+                            "<p><b>step {}</b>{}{}</p><pre>{}</pre><pre>{}</pre>",
+                            t.step,
+                            t.score.map(|v| format!(" · judge {v:.0}/10")).unwrap_or_default(),
+                            if t.note.is_empty() { String::new() } else { format!(" · {}", esc(&t.note)) },
+                            esc(&t.prompt),
+                            esc(t.response.as_deref().unwrap_or("(never sent to the target)"))
+                        );
+                    }
+                    o.push_str("</details>");
+                }
             }
         }
         o

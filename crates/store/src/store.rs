@@ -501,6 +501,16 @@ impl Store {
         }
     }
 
+    /// The run without counting its probes (`done` is 0): what a page that only needs the
+    /// run's identity and state reads (the count walks an index of the whole run).
+    pub fn run_header(&self, id: &str) -> Result<Option<RunRow>, StoreError> {
+        let columns = self.run_columns().replace("(SELECT COUNT(*) FROM probes WHERE probes.run_id = runs.id)", "0");
+        self.conn
+            .query_row(&format!("SELECT {columns} FROM runs WHERE id = ?1"), [id], Self::run_from_row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     pub fn run(&self, id: &str) -> Result<Option<RunRow>, StoreError> {
         self.conn
             .query_row(&format!("SELECT {} FROM runs WHERE id = ?1", self.run_columns()), [id], Self::run_from_row)

@@ -26,70 +26,113 @@ struct StateKey {
     status: String,
 }
 
-type Cached<T> = Mutex<HashMap<String, (StateKey, Arc<T>)>>;
+/// Values per run, each kept with the state of the run it was computed for. `busy` holds a lock
+/// per run while one is computed, so two requests (or a request and the warm-up) for the same
+/// big run wait for one computation instead of making two.
+struct Cached<T> {
+    values: Mutex<HashMap<String, (StateKey, Arc<T>)>>,
+    busy: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
 
-pub struct App {
-    pub(crate) store: PathBuf,
-    /// Stops the search indexer when the app goes.
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    /// The review form's secret: a label is written only with it (a page of another site cannot
-    /// post one).
-    pub(crate) form_secret: String,
+impl<T> Default for Cached<T> {
+    fn default() -> Self {
+        Cached { values: Mutex::default(), busy: Mutex::default() }
+    }
+}
+
+/// The per-run caches, shared with the background thread that warms them.
+#[derive(Default)]
+struct Caches {
     reports: Cached<Result<Report, String>>,
     facets: Cached<Result<Facets, String>>,
 }
 
-impl App {
-    /// The app over the store at `store`; starts the search indexer (`search.rs` of the store
-    /// crate: a file beside the store, filled in the background, a few thousand probes at a time).
-    pub fn new(store: PathBuf) -> App {
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (path, flag) = (store.clone(), stop.clone());
-        let _ =
-            std::thread::Builder::new().name("preflight-index".into()).spawn(move || index_in_background(&path, &flag));
-        App { store, stop, form_secret: random_hex(16), reports: Mutex::default(), facets: Mutex::default() }
-    }
+fn key(store: &Store, run: &preflight_store::RunRow) -> StateKey {
+    let (probes, scores) = store.high_water().unwrap_or((-1, -1));
+    StateKey { probes, scores, updated_at: run.updated_at.clone(), status: run.status.as_str().to_string() }
+}
 
-    pub(crate) fn open(&self) -> Result<Store, Resp> {
-        Store::open_read_only(&self.store).map_err(|e| Resp::text(500, e.to_string()))
+fn cached<T>(cache: &Cached<T>, store: &Store, run: &preflight_store::RunRow, make: impl FnOnce() -> T) -> Arc<T> {
+    let key = key(store, run);
+    let hit = || {
+        let values = cache.values.lock().unwrap();
+        values.get(&run.id).filter(|(k, _)| *k == key).map(|(_, v)| v.clone())
+    };
+    if let Some(v) = hit() {
+        return v;
     }
-
-    fn key(&self, store: &Store, run: &preflight_store::RunRow) -> StateKey {
-        let (probes, scores) = store.high_water().unwrap_or((-1, -1));
-        StateKey { probes, scores, updated_at: run.updated_at.clone(), status: run.status.as_str().to_string() }
+    let lock = cache.busy.lock().unwrap().entry(run.id.clone()).or_default().clone();
+    let _computing = lock.lock().unwrap();
+    if let Some(v) = hit() {
+        return v;
     }
+    let v = Arc::new(make());
+    cache.values.lock().unwrap().insert(run.id.clone(), (key, v.clone()));
+    v
+}
 
-    fn cached<T>(
-        &self,
-        cache: &Cached<T>,
-        store: &Store,
-        run: &preflight_store::RunRow,
-        make: impl FnOnce() -> T,
-    ) -> Arc<T> {
-        let key = self.key(store, run);
-        if let Some((k, v)) = cache.lock().unwrap().get(&run.id)
-            && *k == key
-        {
-            return v.clone();
-        }
-        let v = Arc::new(make());
-        cache.lock().unwrap().insert(run.id.clone(), (key, v.clone()));
-        v
-    }
-
-    /// The run's report (scorecard, evidence), computed once per state of the run.
-    pub(crate) fn report(&self, store: &Store, run: &preflight_store::RunRow) -> Arc<Result<Report, String>> {
-        self.cached(&self.reports, store, run, || {
+impl Caches {
+    fn report(&self, store: &Store, run: &preflight_store::RunRow) -> Arc<Result<Report, String>> {
+        cached(&self.reports, store, run, || {
             let policy = preflight_stats::Policy::load_or_default(preflight_report::policy_path_of(run).as_deref())
                 .map_err(|e| e.to_string())?;
             preflight_report::report_of(store, &run.id, &policy).map_err(|e| e.to_string())
         })
     }
 
+    fn facets(&self, store: &Store, run: &preflight_store::RunRow) -> Arc<Result<Facets, String>> {
+        cached(&self.facets, store, run, || store.facets(&run.id).map_err(|e| e.to_string()))
+    }
+}
+
+/// Runs whose filter counts and scorecard are computed when the viewer starts, newest first
+/// (on a run of 10⁶ probes they take seconds: better before the first click than after it).
+const WARM_RUNS: usize = 3;
+
+pub struct App {
+    pub(crate) store: PathBuf,
+    /// Stops the background thread when the app goes.
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    /// The review form's secret: a label is written only with it (a page of another site cannot
+    /// post one).
+    pub(crate) form_secret: String,
+    caches: Arc<Caches>,
+}
+
+impl App {
+    /// The app over the store at `store`. A background thread warms the newest runs' caches,
+    /// then keeps the search index (`SearchIndex`: a file beside the store) up with the store.
+    pub fn new(store: PathBuf) -> App {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let caches = Arc::new(Caches::default());
+        let (path, flag, warm) = (store.clone(), stop.clone(), caches.clone());
+        let _ = std::thread::Builder::new().name("preflight-view-background".into()).spawn(move || {
+            if let Ok(s) = Store::open_read_only(&path) {
+                for run in s.runs().unwrap_or_default().iter().take(WARM_RUNS) {
+                    if flag.load(std::sync::atomic::Ordering::Relaxed) {
+                        return;
+                    }
+                    warm.facets(&s, run);
+                    warm.report(&s, run);
+                }
+            }
+            index_in_background(&path, &flag)
+        });
+        App { store, stop, form_secret: random_hex(16), caches }
+    }
+
+    pub(crate) fn open(&self) -> Result<Store, Resp> {
+        Store::open_read_only(&self.store).map_err(|e| Resp::text(500, e.to_string()))
+    }
+
+    /// The run's report (scorecard, evidence), computed once per state of the run.
+    pub(crate) fn report(&self, store: &Store, run: &preflight_store::RunRow) -> Arc<Result<Report, String>> {
+        self.caches.report(store, run)
+    }
+
     /// The counts behind the explorer's filters, once per state of the run.
     pub(crate) fn facets(&self, store: &Store, run: &preflight_store::RunRow) -> Result<Facets, Resp> {
-        let made = self.cached(&self.facets, store, run, || store.facets(&run.id).map_err(|e| e.to_string()));
-        made.as_ref().clone().map_err(|e| Resp::text(500, e))
+        self.caches.facets(store, run).as_ref().clone().map_err(|e| Resp::text(500, e))
     }
 
     /// Routes a request.
@@ -151,9 +194,9 @@ pub(crate) fn not_found(what: &str) -> Resp {
     r
 }
 
-/// The run `id`, or a 404 page.
+/// The run `id` (its probes not counted: `done` is 0), or a 404 page.
 pub(crate) fn run_or_404(store: &Store, id: &str) -> Result<preflight_store::RunRow, Resp> {
-    match store.run(id) {
+    match store.run_header(id) {
         Ok(Some(r)) => Ok(r),
         Ok(None) => Err(not_found(&format!("no run {id} in this store"))),
         Err(e) => Err(Resp::text(500, e.to_string())),

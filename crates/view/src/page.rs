@@ -11,7 +11,7 @@ pub fn style() -> String {
          .role{{font-weight:bold;margin-top:.8em}}.pager a{{margin-right:1em}}td.text{{max-width:28em;word-break:break-word}}\
          .o-unsafe,.o-over_refusal{{background:#f8d0d0}}.o-safe{{background:#d9f2d9}}.o-unassessable{{background:#fbeec2}}\
          .side{{display:grid;grid-template-columns:1fr 1fr;gap:1.5em}}button{{margin-right:.5em}}\
-         progress{{width:8em}}.notice{{background:#e8f0fe;padding:.5em}}",
+         progress{{width:8em}}",
         Report::html_style()
     )
 }

@@ -1,7 +1,6 @@
 //! Pages about whole runs: the list (with live progress), a run's scorecard, its self-contained
 //! report as a download, and two runs compared probe for probe.
 
-use preflight_report::compare::Comparison;
 use preflight_store::RunRow;
 
 use crate::{
@@ -97,6 +96,11 @@ pub(crate) fn nav(id: &str) -> Vec<(String, String)> {
 pub fn scorecard(app: &App, id: &str) -> Result<Resp, Resp> {
     let store = app.open()?;
     let run = run_or_404(&store, id)?;
+    // The progress of a running run needs its count.
+    let run = match run.status {
+        preflight_core::RunStatus::Running => store.run(id).ok().flatten().unwrap_or(run),
+        _ => run,
+    };
     let report = app.report(&store, &run);
     let running = run.status == preflight_core::RunStatus::Running;
     let mut b = String::new();
@@ -146,7 +150,7 @@ pub fn compare(app: &App, r: &Req) -> Result<Resp, Resp> {
     let c = preflight_report::compare::compare(&store, a, b, &policy, policy_of)
         .map_err(|e| Resp::text(500, e.to_string()))?;
     let mut body = format!("<h1>Run {} against {}</h1>", esc(b), esc(a));
-    body += &comparison_table(&c);
+    body += &c.html_table();
     // The two scorecards side by side.
     body += "<div class=\"side\">";
     for run in [&ra, &rb] {
@@ -175,51 +179,4 @@ pub fn compare(app: &App, r: &Req) -> Result<Resp, Resp> {
     }
     body += "</div>";
     Ok(Resp::html(frame("compare", &[], &body, None)))
-}
-
-fn comparison_table(c: &Comparison) -> String {
-    let mut b = String::new();
-    if c.not_comparable.is_empty() {
-        b += "<p>Comparable: same suite version, judge and policy.</p>";
-    } else {
-        b += &format!(
-            "<p class=\"notice\">Not comparable: {} — the differences mix the model's change with the setup's.</p>",
-            esc(&c.not_comparable.join("; "))
-        );
-    }
-    let pct = |x: f64| if x.is_finite() { format!("{:.1}%", 100.0 * x) } else { "n/a".into() };
-    b += "<table><tr><th>category</th><th>metric</th><th>baseline</th><th>candidate</th><th>pairs</th><th>worse</th><th>better</th><th>difference [interval]</th><th>p (Holm)</th><th></th></tr>";
-    for r in &c.rows {
-        let shift = r.metric.ends_with("shift");
-        let v = |x: f64| if shift { format!("{x:+.2}") } else { pct(x) };
-        let d = |x: f64| if shift { format!("{x:+.2}") } else { format!("{:+.1}", 100.0 * x) };
-        let flag = if r.regression {
-            "<span class=\"lv Critical\">regression</span>"
-        } else if r.improvement {
-            "<span class=\"lv Low\">improved</span>"
-        } else {
-            ""
-        };
-        b += &format!(
-            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{} [{}, {}]</td><td class=\"num\">{}</td><td>{flag}</td></tr>",
-            esc(&r.category),
-            esc(&r.metric),
-            v(r.baseline),
-            v(r.candidate),
-            r.pairs,
-            r.worse,
-            r.better,
-            d(r.diff.mean),
-            d(r.diff.interval.lo),
-            d(r.diff.interval.hi),
-            r.adjusted.map(|p| format!("{p:.3}")).unwrap_or_else(|| "–".into()),
-        );
-    }
-    b += &format!(
-        "</table><p class=\"muted\">Paired on probes both runs answered; McNemar's exact test, {} across the tests at {:.0}%; {} significant regression(s).</p>",
-        esc(c.correction),
-        100.0 * c.confidence,
-        c.regressions
-    );
-    b
 }
