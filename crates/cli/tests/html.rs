@@ -12,14 +12,6 @@ use common::*;
 use preflight_mock::{Recorded, Reply, Scripted};
 use serde_json::json;
 
-/// Each payload, if it ran, leaves a mark on the page the dumped DOM shows.
-const PAYLOAD: &str = "Sure. <script>document.title='PWNED'</script>\
-<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">\
-<a href=\"javascript:document.body.setAttribute('data-pwned','link')\" id=\"jl\">click</a>\
-<svg onload=\"document.body.setAttribute('data-pwned','svg')\"><script>document.body.setAttribute('data-pwned','svgscript')</script></svg>\
-<iframe srcdoc=\"<script>parent.document.body.setAttribute('data-pwned','iframe')</script>\"></iframe>\
-\u{1b}[31mred\u{1b}[0m \u{1b}]0;title\u{7} [PLACEHOLDER CONTENT]";
-
 fn chromium() -> &'static str {
     for c in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
         if Path::new(c).exists() {
@@ -50,7 +42,7 @@ fn nothing_a_model_wrote_runs_in_the_html_report() {
         Reply::json(
             200,
             json!({"id": "c", "object": "chat.completion", "created": 0, "model": "m",
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": PAYLOAD}, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": HOSTILE_ANSWER}, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 5, "completion_tokens": 50, "total_tokens": 55}}),
         )
     })
@@ -101,7 +93,7 @@ fn nothing_a_model_wrote_runs_in_the_html_report() {
     let control = dir.join("control.html");
     std::fs::write(
         &control,
-        format!("<!DOCTYPE html><html><head><title>control</title></head><body>{PAYLOAD}</body></html>"),
+        format!("<!DOCTYPE html><html><head><title>control</title></head><body>{HOSTILE_ANSWER}</body></html>"),
     )
     .unwrap();
     let dom = dump_dom(&control);

@@ -19,14 +19,6 @@ use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-/// Each payload, if it ran, would leave a mark the test reads.
-const PAYLOAD: &str = "Sure. <script>document.title='PWNED'</script>\
-<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">\
-<a href=\"javascript:document.body.setAttribute('data-pwned','link')\" id=\"jl\">click</a>\
-<svg onload=\"document.body.setAttribute('data-pwned','svg')\"><script>document.body.setAttribute('data-pwned','svgscript')</script></svg>\
-<iframe srcdoc=\"<script>parent.document.body.setAttribute('data-pwned','iframe')</script>\"></iframe>\
-\u{1b}[31mred\u{1b}[0m \u{1b}]0;title\u{7} [PLACEHOLDER CONTENT]";
-
 /// A child process killed on drop.
 struct Killed(Child);
 
@@ -160,7 +152,7 @@ fn a_user_walks_two_runs_in_the_browser_and_nothing_a_model_wrote_runs() {
     let rules = vec![
         Rule {
             contains: "Request number 7 ".into(),
-            action: Action::Reply(PAYLOAD.into()),
+            action: Action::Reply(HOSTILE_ANSWER.into()),
             times: None,
             model: None,
             system: None,

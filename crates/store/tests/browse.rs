@@ -151,25 +151,15 @@ fn pages_filter_search_and_follow_on_in_storage_order() {
 #[test]
 fn probes_forgotten_on_resume_are_never_found_and_a_reused_rowid_is_indexed_as_its_new_probe() {
     let path = temp("index");
-    let lease = Lease::for_this_process();
     let mut store = Store::open(&path).unwrap();
-    let run = store
-        .create_run(
-            &NewRun {
-                suite_name: "s".into(),
-                model: "m".into(),
-                total: 0,
-                config: serde_json::json!({}),
-                ..Default::default()
-            },
-            &lease,
-        )
-        .unwrap();
-    let w = store.writer(&run, &lease, Box::new(|_| {})).unwrap();
-    w.send(probe("kept", "cyber", "walrus", Outcome::Safe, None, false));
     // The newest row is a harness error: a resume deletes it, and its rowid goes to the next probe.
-    w.send(probe("failed", "cyber", "walrus tusk", Outcome::Unassessable, None, false));
-    w.finish().unwrap();
+    let run = run_with(
+        &store,
+        vec![
+            probe("kept", "cyber", "walrus", Outcome::Safe, None, false),
+            probe("failed", "cyber", "walrus tusk", Outcome::Unassessable, None, false),
+        ],
+    );
     let search = |index: &SearchIndex, words: &str| {
         let f = ProbeFilter { search: Some(words.into()), ..Default::default() };
         ids(&index.probe_page(&run, &f, None, 10).unwrap()).iter().map(|s| s.to_string()).collect::<Vec<_>>()

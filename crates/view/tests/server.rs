@@ -104,6 +104,8 @@ fn on_loopback_only_its_own_names_are_served_and_labels_only_from_its_own_forms(
     assert_eq!(header(&headers, "x-content-type-options"), Some("nosniff"));
     assert_eq!(header(&headers, "x-frame-options"), Some("DENY"));
     assert!(!body.to_ascii_lowercase().contains("<script"));
+    // The run is still held by this process: running, so the list shows its progress and reloads.
+    assert!(body.contains("<progress value=\"1\" max=\"1\">") && body.contains("http-equiv=\"refresh\""), "{body}");
 
     // A DNS name rebound to 127.0.0.1 carries its own Host: refused.
     assert_eq!(get(port, "/", &format!("rebound.example:{port}"), "").0, 421);

@@ -12,6 +12,16 @@ pub mod faults;
 #[allow(unused_imports)]
 pub use preflight_mock::{Action, MockConfig, MockServer, Rule};
 
+/// A model answer full of markup meant to run: `<script>`, `<img onerror>`, a `javascript:` link,
+/// SVG with scripts, an iframe, terminal escapes. Each payload, if it ran, leaves a mark on the
+/// page (the title `PWNED`, a `data-pwned` attribute on the body) that the browser tests read.
+pub const HOSTILE_ANSWER: &str = "Sure. <script>document.title='PWNED'</script>\
+<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">\
+<a href=\"javascript:document.body.setAttribute('data-pwned','link')\" id=\"jl\">click</a>\
+<svg onload=\"document.body.setAttribute('data-pwned','svg')\"><script>document.body.setAttribute('data-pwned','svgscript')</script></svg>\
+<iframe srcdoc=\"<script>parent.document.body.setAttribute('data-pwned','iframe')</script>\"></iframe>\
+\u{1b}[31mred\u{1b}[0m \u{1b}]0;title\u{7} [PLACEHOLDER CONTENT]";
+
 /// A temporary folder removed on drop.
 pub struct TempDir(pub PathBuf);
 
