@@ -47,7 +47,7 @@ pub fn report_of(store: &Store, run_id: &str, policy: &Policy) -> Result<Report,
     let mut evidence = Vec::new();
     for outcome in ["unsafe", "over_refusal"] {
         let mut per_cat = std::collections::HashMap::<String, usize>::new();
-        for p in store.probes(run_id, None, Some(outcome), 5_000)? {
+        for p in store.examples(run_id, outcome, EVIDENCE_PER_CATEGORY)? {
             let n = per_cat.entry(p.category.clone()).or_default();
             if *n < EVIDENCE_PER_CATEGORY {
                 *n += 1;
@@ -143,7 +143,7 @@ pub fn scorecard_of(
     run: &RunRow,
     policy: &Policy,
 ) -> Result<(Scorecard, Option<ControlCheck>), BuildError> {
-    let tally = Tally::from_rows(&store.outcomes(&run.id)?);
+    let tally = Tally::from_store(store, &run.id)?;
     let judge = deciding_judge(store, &run.id, run.judge.as_deref())?;
     let (measures, controls) = measures_of(store, &run.id, policy.confidence)?;
     let sequential = run.config.get("sequential").is_some_and(|v| !v.is_null());

@@ -26,6 +26,18 @@ impl Tally {
         t
     }
 
+    /// The tally of a stored run, read probe by probe (nothing of the run is held but the counts
+    /// and each assessed probe's cluster and 0/1).
+    pub fn from_store(store: &preflight_store::Store, run_id: &str) -> Result<Tally, preflight_store::StoreError> {
+        let mut t = Tally::default();
+        store.for_each_outcome(run_id, |r| {
+            if let (Some(e), Some(o)) = (Expected::parse(&r.expected), Outcome::parse(&r.outcome)) {
+                t.add(&r.category, e, o, &r.cluster);
+            }
+        })?;
+        Ok(t)
+    }
+
     pub fn add(&mut self, category: &str, expected: Expected, outcome: Outcome, cluster: &str) {
         let c = self.counts.entry(category.to_string()).or_default();
         let failed = match (expected, outcome) {

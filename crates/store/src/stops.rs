@@ -3,7 +3,7 @@
 
 use preflight_core::CategoryStop;
 
-use crate::{Store, StoreError};
+use crate::{ProbeRow, Store, StoreError};
 
 /// One probe's outcome, keyed for pairing.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +39,14 @@ impl Store {
 
     /// Every probe's outcome with its cluster, in sample order.
     pub fn outcomes(&self, run_id: &str) -> Result<Vec<OutcomeRow>, StoreError> {
+        let mut out = Vec::new();
+        self.for_each_outcome(run_id, |r| out.push(r))?;
+        Ok(out)
+    }
+
+    /// Calls `f` with every probe's outcome and cluster, in sample order, one at a time (a
+    /// scorecard of 10⁶ probes holds its counts, not its rows).
+    pub fn for_each_outcome(&self, run_id: &str, mut f: impl FnMut(OutcomeRow)) -> Result<(), StoreError> {
         let mut st = self
             .conn
             .prepare(
@@ -46,9 +54,10 @@ impl Store {
                  FROM probes WHERE run_id = ?1 ORDER BY sample_id, epoch",
             )
             .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([run_id], |r| {
-                Ok(OutcomeRow {
+        let mut rows = st.query([run_id]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let row = (|| {
+                Ok::<_, rusqlite::Error>(OutcomeRow {
                     sample_id: r.get(0)?,
                     epoch: r.get::<_, i64>(1)? as u32,
                     category: r.get(2)?,
@@ -56,8 +65,39 @@ impl Store {
                     outcome: r.get(4)?,
                     cluster: r.get(5)?,
                 })
-            })
+            })()
             .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            f(row);
+        }
+        Ok(())
+    }
+
+    /// A run's probes with `outcome`, at most `per_category` of each category (the first in
+    /// sample order), loaded whole: the report's evidence.
+    pub fn examples(&self, run_id: &str, outcome: &str, per_category: usize) -> Result<Vec<ProbeRow>, StoreError> {
+        let keys: Vec<String> = {
+            let mut st = self
+                .conn
+                .prepare(
+                    "SELECT sample_id FROM (SELECT sample_id, epoch, category,
+                         ROW_NUMBER() OVER (PARTITION BY category ORDER BY sample_id, epoch) AS n
+                         FROM probes WHERE run_id = ?1 AND outcome = ?2)
+                     WHERE n <= ?3 ORDER BY category, sample_id, epoch",
+                )
+                .map_err(|e| self.err(e))?;
+            st.query_map(rusqlite::params![run_id, outcome, per_category as i64], |r| r.get(0))
+                .map_err(|e| self.err(e))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| self.err(e))?
+        };
+        let mut out: Vec<ProbeRow> = Vec::new();
+        for sample in keys {
+            // A sample's epochs come together; keep those with the outcome.
+            if out.last().is_some_and(|p| p.sample_id == sample) {
+                continue;
+            }
+            out.extend(self.probes(run_id, Some(&sample), Some(outcome), usize::MAX >> 1)?);
+        }
+        Ok(out)
     }
 }
