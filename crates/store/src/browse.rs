@@ -246,38 +246,36 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// The counts behind the filters, in one pass over the run's probes.
+    /// The counts behind the filters: each a walk of one of schema 8's indexes (the reasons: of
+    /// the unassessable probes only), never of the probes themselves.
     pub fn facets(&self, run_id: &str) -> Result<Facets, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT category, outcome, COALESCE(attack, ?2), COALESCE(unassessable_reason, 'unknown'), COUNT(*)
-                 FROM probes WHERE run_id = ?1 GROUP BY 1, 2, 3, 4",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut f = Facets::default();
-        let add = |v: &mut Vec<(String, u64)>, k: String, n: u64| match v.iter_mut().find(|(x, _)| *x == k) {
-            Some(e) => e.1 += n,
-            None => v.push((k, n)),
+        let counts = |sql: &str, params: &[&dyn ToSql]| -> Result<Vec<(String, u64)>, StoreError> {
+            let mut st = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+            let rows =
+                st.query_map(params, |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))).map_err(|e| self.err(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
         };
-        let mut rows = st.query(rusqlite::params![run_id, NO_ATTACK]).map_err(|e| self.err(e))?;
-        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let get = |i| r.get::<_, String>(i);
-            let (cat, out, attack, reason) = (get(0), get(1), get(2), get(3));
-            let (cat, out, attack, reason) =
-                (|| Ok::<_, rusqlite::Error>((cat?, out?, attack?, reason?)))().map_err(|e| self.err(e))?;
-            let n = r.get::<_, i64>(4).map_err(|e| self.err(e))? as u64;
-            f.total += n;
-            if out == "unassessable" {
-                add(&mut f.reasons, reason, n);
-            }
-            add(&mut f.categories, cat, n);
-            add(&mut f.outcomes, out, n);
-            add(&mut f.attacks, attack, n);
-        }
-        for v in [&mut f.categories, &mut f.outcomes, &mut f.attacks, &mut f.reasons] {
-            v.sort();
-        }
+        let mut f = Facets {
+            categories: counts(
+                "SELECT category, COUNT(*) FROM probes WHERE run_id = ?1 GROUP BY 1 ORDER BY 1",
+                &[&run_id],
+            )?,
+            outcomes: counts(
+                "SELECT outcome, COUNT(*) FROM probes WHERE run_id = ?1 GROUP BY 1 ORDER BY 1",
+                &[&run_id],
+            )?,
+            attacks: counts(
+                "SELECT COALESCE(attack, ?2), COUNT(*) FROM probes WHERE run_id = ?1 GROUP BY attack ORDER BY 1",
+                &[&run_id, &NO_ATTACK],
+            )?,
+            reasons: counts(
+                "SELECT COALESCE(unassessable_reason, 'unknown'), COUNT(*) FROM probes
+                 WHERE run_id = ?1 AND outcome = 'unassessable' GROUP BY 1 ORDER BY 1",
+                &[&run_id],
+            )?,
+            ..Facets::default()
+        };
+        f.total = f.outcomes.iter().map(|(_, n)| n).sum();
         f.labelled = self.human_labels(run_id)?;
         Ok(f)
     }

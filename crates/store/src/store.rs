@@ -138,6 +138,7 @@ CREATE INDEX IF NOT EXISTS batches_open ON batches (namespace) WHERE closed_ms I
 CREATE INDEX IF NOT EXISTS probes_run ON probes (run_id);
 CREATE INDEX IF NOT EXISTS probes_outcome ON probes (run_id, outcome);
 CREATE INDEX IF NOT EXISTS probes_category ON probes (run_id, category);
+CREATE INDEX IF NOT EXISTS probes_attack ON probes (run_id, attack);
 CREATE INDEX IF NOT EXISTS scores_disagree ON scores (run_id, sample_id, epoch)
     WHERE scorer = 'panel' AND label = 'disagree';
 ";
