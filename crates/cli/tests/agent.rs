@@ -128,6 +128,17 @@ fn the_scripted_agent_solves_its_tasks_and_a_guessing_agent_solves_none() {
     ]);
     let text = String::from_utf8_lossy(&shown.stdout);
     assert!(text.contains("step 2 · bash") && text.contains("step 3 · submit"), "{text}");
+    // The HTML report folds each task's first attempt, step by step.
+    let page = run(&[
+        "report".into(),
+        v["run"]["id"].as_str().unwrap().into(),
+        "--format".into(),
+        "html".into(),
+        "--store".into(),
+        dir.join("p.db").display().to_string(),
+    ]);
+    let page = String::from_utf8_lossy(&page.stdout);
+    assert!(page.contains("web-sqli-login · first attempt") && page.contains("step 3 · submit"), "{page}");
 
     let dir = TempDir::new("agent-guess");
     let server = agent(true, Duration::ZERO);

@@ -100,6 +100,7 @@ fn tasks_of(store: &Store, run_id: &str) -> Result<Vec<crate::render::TaskSummar
                 unassessable: 0,
                 ended: Vec::new(),
                 steps: 0,
+                first_steps: detail["steps"].as_array().cloned().unwrap_or_default(),
             });
         }
         let t = out.last_mut().expect("pushed");

@@ -223,6 +223,36 @@ impl Report {
                 &["task", "category", "kind", "difficulty", "solved", "unassessable", "steps", "ended"],
                 rows,
             );
+            // Each task's first attempt, step by step, folded (outputs cut: the whole is one
+            // `preflight show` away).
+            for t in self.tasks.iter().filter(|t| !t.first_steps.is_empty()) {
+                let _ = write!(
+                    o,
+                    "<details><summary>{} · first attempt, {} steps</summary>",
+                    esc(&t.id),
+                    t.first_steps.len()
+                );
+                for s in &t.first_steps {
+                    let cut = |v: &serde_json::Value| {
+                        let text = v.as_str().unwrap_or("");
+                        match text.char_indices().nth(2_000) {
+                            Some((i, _)) => format!("{}\n[… cut]", &text[..i]),
+                            None => text.to_string(),
+                        }
+                    };
+                    let _ = write!(
+                        o,
+                        "<p><b>step {} · {}</b> <span class=\"muted\">{}{} ms</span></p><pre>{}</pre><pre>{}</pre>",
+                        s["step"],
+                        esc(s["tool"].as_str().unwrap_or("?")),
+                        s["exit"].as_i64().map(|e| format!("exit {e} · ")).unwrap_or_default(),
+                        s["ms"],
+                        esc(&cut(&s["input"])),
+                        esc(&cut(&s["output"]))
+                    );
+                }
+                o.push_str("</details>");
+            }
         }
 
         let notes: Vec<String> = self.judge_lines().into_iter().chain(self.measure_lines()).collect();

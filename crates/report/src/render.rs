@@ -55,6 +55,10 @@ pub struct TaskSummary {
     /// How the attempts ended (`submitted`, `max_steps`, …, or why one was unassessable), in order.
     pub ended: Vec<String>,
     pub steps: u64,
+    /// The first attempt's steps (`{step, tool, input, output, exit, ms}`), for the HTML report
+    /// to fold under the task; the JSON report has them through `show`.
+    #[serde(skip)]
+    pub first_steps: Vec<serde_json::Value>,
 }
 
 /// The pre-mitigation column of a published-style scorecard.
