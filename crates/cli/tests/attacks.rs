@@ -153,7 +153,8 @@ fn generate_writes_new_prompts_per_cell_drops_near_duplicates_and_reports_thin_c
     ];
     let m = MockServer::start(MockConfig { rules, ..Default::default() }).unwrap();
     let out_file = dir.join("gen.jsonl");
-    let out = bin()
+    // The meaning filter needs the embedded encoder: the cache the test command was given.
+    let out = model_bin()
         .args(["generate", "--category", "cbrn,cyber", "--styles", "direct,roleplay", "--n", "8"])
         .args(["--attacker", "openai/attacker", "--base-url", &m.base_url(), "--rounds", "2"])
         .args(["--out", &out_file.display().to_string()])
