@@ -133,8 +133,12 @@ CREATE TABLE IF NOT EXISTS batches (   -- schema 7: chunks of requests sent to a
     closed_ms INTEGER                  -- results collected, or the chunk given up
 );
 CREATE INDEX IF NOT EXISTS batches_open ON batches (namespace) WHERE closed_ms IS NULL;
--- schema 8: what the viewer pages by (its pages walk these in rowid order, 50 rows at a time;
--- its search index is a file of its own, search.rs, so the writer never pays for it)
+";
+
+/// Schema 8's indexes, made after the migrations (they name columns a schema-1 store gains only
+/// then): what the viewer pages by, its pages walking them in rowid order, 50 rows at a time.
+/// Its search index is a file of its own (`search.rs`), so the writer never pays for it.
+const VIEW_INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS probes_run ON probes (run_id);
 CREATE INDEX IF NOT EXISTS probes_outcome ON probes (run_id, outcome);
 CREATE INDEX IF NOT EXISTS probes_category ON probes (run_id, category);
@@ -372,6 +376,7 @@ impl Store {
         journal(&conn).map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         migrate(&conn, found).map_err(err)?;
+        conn.execute_batch(VIEW_INDEXES).map_err(err)?;
         Ok(Store { path: path.to_path_buf(), conn, read_only: false, schema: SCHEMA_VERSION })
     }
 
@@ -843,6 +848,16 @@ mod tests {
             })
             .unwrap();
         assert_eq!(tables, 1);
+        // The viewer's indexes (schema 8) are made once the columns they name exist.
+        let indexes: i64 = store
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'probes\\_%' ESCAPE '\\'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 4);
         drop(store);
         Store::open(&path).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
