@@ -39,6 +39,43 @@ pub(crate) fn page(title: &str, body: &str) -> String {
     )
 }
 
+/// An adaptive attack's trace as HTML: each step's heading, then what was sent and what came
+/// back, each through `text` (which escapes it, and may cut or fold it).
+pub fn trace_html(trace: &[preflight_core::TraceStep], text: &dyn Fn(&str) -> String) -> String {
+    let mut o = String::new();
+    for t in trace {
+        let _ = write!(
+            o,
+            "<p><b>step {}</b>{}{}</p><p class=\"muted\">sent</p>{}<p class=\"muted\">answer</p>{}",
+            t.step,
+            t.score.map(|v| format!(" · judge {v:.0}/10")).unwrap_or_default(),
+            if t.note.is_empty() { String::new() } else { format!(" · {}", esc(&t.note)) },
+            text(&t.prompt),
+            text(t.response.as_deref().unwrap_or("(never sent to the target)"))
+        );
+    }
+    o
+}
+
+/// An agent attempt's steps (`{step, tool, input, output, exit, ms}`) as HTML: each step's
+/// heading, then its input and output through `text` (which escapes it, and may cut or fold it).
+pub fn steps_html(steps: &[serde_json::Value], text: &dyn Fn(&str) -> String) -> String {
+    let mut o = String::new();
+    for s in steps {
+        let _ = write!(
+            o,
+            "<p><b>step {} · {}</b> <span class=\"muted\">{}{} ms</span></p>{}{}",
+            s["step"],
+            esc(s["tool"].as_str().unwrap_or("?")),
+            s["exit"].as_i64().map(|e| format!("exit {e} · ")).unwrap_or_default(),
+            s["ms"],
+            text(s["input"].as_str().unwrap_or("")),
+            text(s["output"].as_str().unwrap_or(""))
+        );
+    }
+    o
+}
+
 fn level_class(lo: Level, hi: Level) -> &'static str {
     // The colour of what cannot be ruled out.
     let _ = lo;
@@ -223,8 +260,12 @@ impl Report {
                 &["task", "category", "kind", "difficulty", "solved", "unassessable", "steps", "ended"],
                 rows,
             );
-            // Each task's first attempt, step by step, folded (outputs cut: the whole is one
+            // Each task's first attempt, step by step, folded; outputs cut (the whole is one
             // `preflight show` away).
+            let cut = |text: &str| match text.char_indices().nth(2_000) {
+                Some((i, _)) => format!("<pre>{}\n[… cut]</pre>", esc(&text[..i])),
+                None => format!("<pre>{}</pre>", esc(text)),
+            };
             for t in self.tasks.iter().filter(|t| !t.first_steps.is_empty()) {
                 let _ = write!(
                     o,
@@ -232,25 +273,7 @@ impl Report {
                     esc(&t.id),
                     t.first_steps.len()
                 );
-                for s in &t.first_steps {
-                    let cut = |v: &serde_json::Value| {
-                        let text = v.as_str().unwrap_or("");
-                        match text.char_indices().nth(2_000) {
-                            Some((i, _)) => format!("{}\n[… cut]", &text[..i]),
-                            None => text.to_string(),
-                        }
-                    };
-                    let _ = write!(
-                        o,
-                        "<p><b>step {} · {}</b> <span class=\"muted\">{}{} ms</span></p><pre>{}</pre><pre>{}</pre>",
-                        s["step"],
-                        esc(s["tool"].as_str().unwrap_or("?")),
-                        s["exit"].as_i64().map(|e| format!("exit {e} · ")).unwrap_or_default(),
-                        s["ms"],
-                        esc(&cut(&s["input"])),
-                        esc(&cut(&s["output"]))
-                    );
-                }
+                o.push_str(&steps_html(&t.first_steps, &cut));
                 o.push_str("</details>");
             }
         }
@@ -401,17 +424,7 @@ impl Report {
                 );
                 if !p.trace.is_empty() {
                     let _ = write!(o, "<details><summary>attack trace: {} steps</summary>", p.trace.len());
-                    for t in &p.trace {
-                        let _ = write!(
-                            o,
-                            "<p><b>step {}</b>{}{}</p><pre>{}</pre><pre>{}</pre>",
-                            t.step,
-                            t.score.map(|v| format!(" · judge {v:.0}/10")).unwrap_or_default(),
-                            if t.note.is_empty() { String::new() } else { format!(" · {}", esc(&t.note)) },
-                            esc(&t.prompt),
-                            esc(t.response.as_deref().unwrap_or("(never sent to the target)"))
-                        );
-                    }
+                    o.push_str(&trace_html(&p.trace, &|t: &str| format!("<pre>{}</pre>", esc(t))));
                     o.push_str("</details>");
                 }
             }

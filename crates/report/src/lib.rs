@@ -33,6 +33,7 @@ pub use build::{
     with_pre,
 };
 pub use format::{Exported, Record, SCHEMA_VERSION, export};
+pub use html::{steps_html, trace_html};
 pub use progress::Progress;
 pub use render::{AttackResult, ControlCheck, PreMitigation, Report, level_range, transcript_text};
 pub use tally::Tally;

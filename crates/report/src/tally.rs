@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use preflight_core::{Expected, Outcome};
 use preflight_stats::{Counts, Design, Designs, design_effect};
-use preflight_store::OutcomeRow;
 
 /// Running counts; fed probe by probe during a run, or from the store afterwards.
 #[derive(Debug, Clone, Default)]
@@ -16,16 +15,6 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn from_rows(rows: &[OutcomeRow]) -> Tally {
-        let mut t = Tally::default();
-        for r in rows {
-            if let (Some(e), Some(o)) = (Expected::parse(&r.expected), Outcome::parse(&r.outcome)) {
-                t.add(&r.category, e, o, &r.cluster);
-            }
-        }
-        t
-    }
-
     /// The tally of a stored run, read probe by probe (nothing of the run is held but the counts
     /// and each assessed probe's cluster and 0/1).
     pub fn from_store(store: &preflight_store::Store, run_id: &str) -> Result<Tally, preflight_store::StoreError> {

@@ -137,7 +137,7 @@ pub fn plan(req: &Request<'_>) -> Result<Planned> {
     let (priors, measured, source) = match &req.rates {
         Rates::Pilot { store, run_id } => {
             let run = preflight_report::run_of(store, run_id)?;
-            let tally = Tally::from_rows(&store.outcomes(run_id)?);
+            let tally = Tally::from_store(store, run_id)?;
             let mut priors = Priors::new();
             for c in &categories {
                 let k = tally.counts().get(c).copied().unwrap_or_default();

@@ -347,7 +347,7 @@ impl Session {
         } else {
             Default::default()
         };
-        let tally = if self.resumed { Tally::from_rows(&self.store.outcomes(&self.run_id)?) } else { Tally::default() };
+        let tally = if self.resumed { Tally::from_store(&self.store, &self.run_id)? } else { Tally::default() };
         let sinks = Arc::new(Sinks {
             writer: Mutex::new(Some(writer)),
             observer,

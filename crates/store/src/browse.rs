@@ -91,15 +91,24 @@ pub fn fts_query(search: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" AND "))
 }
 
-/// Characters of a prompt and an answer a page line shows, as SQL over the probe `p`.
+/// Whether a human labelled the probe `p` (its scores in `{db}scores`), as SQL.
+fn labelled_sql(db: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM {db}scores h WHERE h.run_id = p.run_id AND h.sample_id = p.sample_id
+         AND h.epoch = p.epoch AND h.scorer = 'human')"
+    )
+}
+
+/// The columns of a page line, as SQL over the probe `p`: its key and labels, the first
+/// characters of its prompt and of its last answer, and whether a human labelled it.
 fn line_columns(db: &str) -> String {
     format!(
         "p.rowid, p.sample_id, p.epoch, p.category, p.expected, p.outcome, p.attack, p.unassessable_reason,
          substr(p.prompt, 1, {LINE_CHARS}),
          substr((SELECT json_extract(m.value, '$.content') FROM json_each(p.transcript) AS m
                  WHERE json_extract(m.value, '$.role') = 'assistant' ORDER BY m.key DESC LIMIT 1), 1, {LINE_CHARS}),
-         EXISTS (SELECT 1 FROM {db}scores h WHERE h.run_id = p.run_id AND h.sample_id = p.sample_id
-                 AND h.epoch = p.epoch AND h.scorer = 'human')"
+         {}",
+        labelled_sql(db)
     )
 }
 
@@ -141,10 +150,7 @@ pub(crate) fn conditions(filter: &ProbeFilter, db: &str, args: &mut Args) -> Str
         "EXISTS (SELECT 1 FROM {db}scores s WHERE s.run_id = p.run_id AND s.sample_id = p.sample_id
          AND s.epoch = p.epoch AND s.scorer = 'panel' AND s.label = 'disagree')"
     );
-    let labelled = format!(
-        "EXISTS (SELECT 1 FROM {db}scores h WHERE h.run_id = p.run_id AND h.sample_id = p.sample_id
-         AND h.epoch = p.epoch AND h.scorer = 'human')"
-    );
+    let labelled = labelled_sql(db);
     if filter.disagree {
         cond += &format!(" AND {disagreed}");
     }

@@ -36,22 +36,29 @@ impl Store {
                         OR EXISTS (SELECT 1 FROM scores s WHERE s.run_id = p.run_id AND s.sample_id = p.sample_id
                                    AND s.epoch = p.epoch AND s.scorer = 'panel' AND s.label = 'disagree'))
                  ORDER BY p.category, p.sample_id, p.epoch",
+            &[],
         )
     }
 
-    /// The probes whose `(sample_id, epoch)` the query `sql` (parameter `?1`: the run) selects,
-    /// in its order.
-    pub(crate) fn probes_where(&self, run_id: &str, sql: &str) -> Result<Vec<ProbeRow>, StoreError> {
+    /// The probes whose `(sample_id, epoch)` the query `sql` selects, in its order; `?1` is the
+    /// run, `?2`… are `more`.
+    pub(crate) fn probes_where(
+        &self,
+        run_id: &str,
+        sql: &str,
+        more: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<ProbeRow>, StoreError> {
         let mut st = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let params: Vec<&dyn rusqlite::ToSql> =
+            std::iter::once(&run_id as &dyn rusqlite::ToSql).chain(more.iter().copied()).collect();
         let keys: Vec<(String, i64)> = st
-            .query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map(params.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(|e| self.err(e))?
             .collect::<Result<_, _>>()
             .map_err(|e| self.err(e))?;
         let mut out = Vec::with_capacity(keys.len());
         for (sample, epoch) in keys {
-            let rows = self.probes(run_id, Some(&sample), None, usize::MAX >> 1)?;
-            out.extend(rows.into_iter().filter(|p| p.epoch as i64 == epoch));
+            out.extend(self.probe(run_id, &sample, epoch as u32)?);
         }
         Ok(out)
     }

@@ -49,13 +49,12 @@ pub struct SearchIndex {
 }
 
 /// Where the index of the store at `store` lives: beside it, or, where its folder cannot be
-/// written, in the temporary folder under a name made from the store's path.
+/// written, in the temporary folder under a name made from the store's path. (Whether the folder
+/// can be written is tried only while no index exists there yet.)
 pub fn index_path(store: &Path) -> PathBuf {
     let beside = PathBuf::from(format!("{}.search", store.display()));
     let folder = beside.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let writable =
-        std::fs::metadata(folder).map(|m| !m.permissions().readonly()).unwrap_or(false) && tempfile_ok(folder);
-    if writable {
+    if beside.exists() || can_write(folder) {
         return beside;
     }
     let abs = std::path::absolute(store).unwrap_or_else(|_| store.to_path_buf());
@@ -63,7 +62,9 @@ pub fn index_path(store: &Path) -> PathBuf {
         .join(format!("preflight-search-{}.db", preflight_core::sha256_hex(abs.to_string_lossy().as_bytes())))
 }
 
-fn tempfile_ok(folder: &Path) -> bool {
+/// A file can be made in `folder` (a permission bit does not say so for root or a read-only
+/// filesystem: a file is tried).
+fn can_write(folder: &Path) -> bool {
     let probe = folder.join(format!(".preflight-write-check-{}", std::process::id()));
     let ok = std::fs::write(&probe, b"").is_ok();
     let _ = std::fs::remove_file(&probe);

@@ -75,29 +75,13 @@ impl Store {
     /// A run's probes with `outcome`, at most `per_category` of each category (the first in
     /// sample order), loaded whole: the report's evidence.
     pub fn examples(&self, run_id: &str, outcome: &str, per_category: usize) -> Result<Vec<ProbeRow>, StoreError> {
-        let keys: Vec<String> = {
-            let mut st = self
-                .conn
-                .prepare(
-                    "SELECT sample_id FROM (SELECT sample_id, epoch, category,
-                         ROW_NUMBER() OVER (PARTITION BY category ORDER BY sample_id, epoch) AS n
-                         FROM probes WHERE run_id = ?1 AND outcome = ?2)
-                     WHERE n <= ?3 ORDER BY category, sample_id, epoch",
-                )
-                .map_err(|e| self.err(e))?;
-            st.query_map(rusqlite::params![run_id, outcome, per_category as i64], |r| r.get(0))
-                .map_err(|e| self.err(e))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| self.err(e))?
-        };
-        let mut out: Vec<ProbeRow> = Vec::new();
-        for sample in keys {
-            // A sample's epochs come together; keep those with the outcome.
-            if out.last().is_some_and(|p| p.sample_id == sample) {
-                continue;
-            }
-            out.extend(self.probes(run_id, Some(&sample), Some(outcome), usize::MAX >> 1)?);
-        }
-        Ok(out)
+        self.probes_where(
+            run_id,
+            "SELECT sample_id, epoch FROM (SELECT sample_id, epoch, category,
+                 ROW_NUMBER() OVER (PARTITION BY category ORDER BY sample_id, epoch) AS n
+                 FROM probes WHERE run_id = ?1 AND outcome = ?2)
+             WHERE n <= ?3 ORDER BY category, sample_id, epoch",
+            &[&outcome, &(per_category as i64)],
+        )
     }
 }

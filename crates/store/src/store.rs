@@ -497,29 +497,32 @@ impl Store {
         })
     }
 
-    /// The columns a run is read with (a store older than schema 3 has no lease).
-    fn run_columns(&self) -> &'static str {
-        if self.schema >= 3 {
-            "runs.*, (SELECT COUNT(*) FROM probes WHERE probes.run_id = runs.id) AS done"
-        } else {
-            "runs.*, NULL AS lease_owner, NULL AS lease_heartbeat_ms,
-             (SELECT COUNT(*) FROM probes WHERE probes.run_id = runs.id) AS done"
-        }
+    /// The columns a run is read with (a store older than schema 3 has no lease), `done` by the
+    /// SQL `done` (the count of its probes, or a stand-in where it is not wanted).
+    fn run_columns(&self, done: &str) -> String {
+        let lease = if self.schema >= 3 { "" } else { "NULL AS lease_owner, NULL AS lease_heartbeat_ms, " };
+        format!("runs.*, {lease}{done} AS done")
     }
+
+    /// The count of a run's probes, as `run_columns` reads it.
+    const DONE: &'static str = "(SELECT COUNT(*) FROM probes WHERE probes.run_id = runs.id)";
 
     /// The run without counting its probes (`done` is 0): what a page that only needs the
     /// run's identity and state reads (the count walks an index of the whole run).
     pub fn run_header(&self, id: &str) -> Result<Option<RunRow>, StoreError> {
-        let columns = self.run_columns().replace("(SELECT COUNT(*) FROM probes WHERE probes.run_id = runs.id)", "0");
         self.conn
-            .query_row(&format!("SELECT {columns} FROM runs WHERE id = ?1"), [id], Self::run_from_row)
+            .query_row(&format!("SELECT {} FROM runs WHERE id = ?1", self.run_columns("0")), [id], Self::run_from_row)
             .optional()
             .map_err(|e| self.err(e))
     }
 
     pub fn run(&self, id: &str) -> Result<Option<RunRow>, StoreError> {
         self.conn
-            .query_row(&format!("SELECT {} FROM runs WHERE id = ?1", self.run_columns()), [id], Self::run_from_row)
+            .query_row(
+                &format!("SELECT {} FROM runs WHERE id = ?1", self.run_columns(Self::DONE)),
+                [id],
+                Self::run_from_row,
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -587,7 +590,7 @@ impl Store {
     pub fn runs(&self) -> Result<Vec<RunRow>, StoreError> {
         let mut st = self
             .conn
-            .prepare(&format!("SELECT {} FROM runs ORDER BY created_at DESC, id DESC", self.run_columns()))
+            .prepare(&format!("SELECT {} FROM runs ORDER BY created_at DESC, id DESC", self.run_columns(Self::DONE)))
             .map_err(|e| self.err(e))?;
         let rows = st.query_map([], Self::run_from_row).map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
@@ -697,6 +700,12 @@ impl Store {
             Ok(())
         })?;
         Ok(out)
+    }
+
+    /// One probe with its scores, found by its primary key.
+    pub fn probe(&self, run_id: &str, sample_id: &str, epoch: u32) -> Result<Option<ProbeRow>, StoreError> {
+        let rows = self.probes(run_id, Some(sample_id), None, usize::MAX >> 1)?;
+        Ok(rows.into_iter().find(|p| p.epoch == epoch))
     }
 
     /// Calls `f` with every probe of a run and its scores, in sample order, one at a time (an

@@ -120,6 +120,7 @@ impl Store {
                AND NOT EXISTS (SELECT 1 FROM scores h WHERE h.run_id = v.run_id AND h.sample_id = v.sample_id
                                AND h.epoch = v.epoch AND h.scorer = 'human')
              ORDER BY v.ord",
+            &[],
         )
     }
 }

@@ -75,19 +75,8 @@ pub fn item(app: &App, id: &str, r: &Req) -> Result<Resp, Resp> {
             esc(&serde_json::to_string_pretty(&detail).unwrap_or_default())
         );
         if let Some(serde_json::Value::Array(steps)) = steps {
-            b += "<div id=\"steps\">";
-            for s in &steps {
-                let exit = s["exit"].as_i64().map(|e| format!("exit {e} · ")).unwrap_or_default();
-                b += &format!(
-                    "<p class=\"role\">step {} · {} <span class=\"muted\">{exit}{} ms</span></p><pre>{}</pre>\
-                     <details><summary>output</summary><pre>{}</pre></details>",
-                    s["step"],
-                    esc(s["tool"].as_str().unwrap_or("?")),
-                    s["ms"],
-                    esc(s["input"].as_str().unwrap_or("")),
-                    esc(s["output"].as_str().unwrap_or(""))
-                );
-            }
+            let text = |t: &str| format!("<pre>{}</pre>", esc(t));
+            b += &format!("<div id=\"steps\">{}", preflight_report::steps_html(&steps, &text));
             b += "</div>";
             continue;
         }

@@ -150,10 +150,8 @@ fn probe_of(store: &Store, id: &str, r: &Req) -> Result<ProbeRow, Resp> {
     let sample = r.param("sample").ok_or_else(|| Resp::text(400, "which probe? ?sample=ID&epoch=N"))?;
     let epoch: u32 = r.param("epoch").and_then(|e| e.parse().ok()).unwrap_or(1);
     store
-        .probes(id, Some(sample), None, 1 << 16)
+        .probe(id, sample, epoch)
         .map_err(store_error)?
-        .into_iter()
-        .find(|p| p.epoch == epoch)
         .ok_or_else(|| not_found(&format!("no probe {sample} (epoch {epoch}) in run {id}")))
 }
 
@@ -238,16 +236,7 @@ fn probe_body(p: &ProbeRow, blind: bool) -> String {
     b += "</div>";
     if !p.trace.is_empty() {
         b += &format!("<h2>Attack trace</h2><details><summary>{} steps</summary>", p.trace.len());
-        for s in &p.trace {
-            b += &format!(
-                "<p class=\"role\">step {}{}{}</p><p class=\"muted\">sent</p>{}<p class=\"muted\">answer</p>{}",
-                s.step,
-                s.score.map(|v| format!(" · judge {v:.0}/10")).unwrap_or_default(),
-                if s.note.is_empty() { String::new() } else { format!(" · {}", esc(&s.note)) },
-                message_text(&s.prompt),
-                message_text(s.response.as_deref().unwrap_or("(never sent to the target)")),
-            );
-        }
+        b += &preflight_report::trace_html(&p.trace, &message_text);
         b += "</details>";
     }
     b

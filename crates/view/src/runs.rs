@@ -79,7 +79,8 @@ pub fn list(app: &App, r: &Req) -> Result<Resp, Resp> {
     Ok(Resp::html(frame("runs", &[], &b, running.then_some(REFRESH))))
 }
 
-fn run_nav(id: &str) -> Vec<(String, String)> {
+/// A run's pages, for the navigation bar.
+pub(crate) fn nav(id: &str) -> Vec<(String, String)> {
     vec![
         (link(&format!("/run/{id}"), &[]), format!("run {id}")),
         (link(&format!("/run/{id}/probes"), &[]), "probes".into()),
@@ -87,10 +88,6 @@ fn run_nav(id: &str) -> Vec<(String, String)> {
         (link(&format!("/run/{id}/review"), &[]), "review".into()),
         (link(&format!("/run/{id}/report.html"), &[]), "report.html".into()),
     ]
-}
-
-pub(crate) fn nav(id: &str) -> Vec<(String, String)> {
-    run_nav(id)
 }
 
 pub fn scorecard(app: &App, id: &str) -> Result<Resp, Resp> {
@@ -111,7 +108,7 @@ pub fn scorecard(app: &App, id: &str) -> Result<Resp, Resp> {
         Ok(rep) => b += &rep.html_body(),
         Err(e) => b += &format!("<h1>Run {}</h1><p>No scorecard: {}</p>", esc(id), esc(e)),
     }
-    Ok(Resp::html(frame(&format!("run {id}"), &run_nav(id), &b, running.then_some(REFRESH))))
+    Ok(Resp::html(frame(&format!("run {id}"), &nav(id), &b, running.then_some(REFRESH))))
 }
 
 pub fn download(app: &App, id: &str) -> Result<Resp, Resp> {
